@@ -1,0 +1,1 @@
+"""Lowest layer: errors, seeding, devices, atomic files, checkpoint folders."""
