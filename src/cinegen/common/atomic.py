@@ -20,11 +20,13 @@ def check_writable(path: str | os.PathLike) -> Path:
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise OutputError(f"output path {path} is a directory, expected a file")
+    if parent.exists() and not parent.is_dir():
+        raise OutputError(f"cannot write {path}: {parent} is a file, not a folder")
     if not parent.exists():
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise OutputError(f"cannot create output folder {parent}: {e.strerror}") from None
+            raise OutputError(f"cannot create output folder {parent}: {e.strerror or e}") from None
     if not os.access(parent, os.W_OK):
         raise OutputError(f"output folder {parent} is not writable")
     return path

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorsError
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from cinegen.common.atomic import atomic_path
@@ -77,7 +77,7 @@ def load_state(folder: str | os.PathLike, name: str, dtype: torch.dtype = torch.
     for f in files:
         try:
             part = load_file(str(f))
-        except (SafetensorsError, OSError, ValueError) as e:
+        except (SafetensorError, OSError, ValueError) as e:
             raise CheckpointError(f"checkpoint file {f} is corrupt: {e}") from None
         state.update(part)
     return {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in state.items()}

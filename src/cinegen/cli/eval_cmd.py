@@ -1,0 +1,103 @@
+"""`cinegen eval`: describe, score, run (generate + score a prompt set), videos (score files)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from cinegen.common.errors import InputError
+
+eval_app = typer.Typer(help="Measure what a video shows and how well it follows a prompt.")
+
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".mov", ".avi", ".gif")
+
+
+def _read(path: Path):
+    from cinegen.common.video_io import read_video
+
+    if not path.exists():
+        raise InputError(f"video {path} does not exist")
+    return read_video(path)
+
+
+@eval_app.command("describe")
+def describe_cmd(video: Path, json_out: bool = typer.Option(True, "--json/--no-json")) -> None:
+    """Print what VIDEO shows as JSON."""
+    from cinegen.eval.describe import describe
+
+    frames, fps = _read(video)
+    typer.echo(json.dumps(describe(frames, fps).to_dict(), indent=1 if json_out else None))
+
+
+@eval_app.command("score")
+def score_cmd(video: Path, prompt: str) -> None:
+    """Score VIDEO against PROMPT, per dimension, as JSON."""
+    from cinegen.eval.report import evaluate_video
+
+    frames, fps = _read(video)
+    typer.echo(json.dumps(evaluate_video(frames, fps, prompt)["scores"], indent=1))
+
+
+@eval_app.command("run")
+def run_cmd(
+    model: Path = typer.Option(..., "--model"),
+    prompts: Path = typer.Option(..., "--prompts"),
+    out: Path = typer.Option(..., "--out"),
+    seconds: float = 2.0,
+    fps: float = 8.0,
+    width: int = 64,
+    height: int = 64,
+    steps: int | None = None,
+    seed: int = 0,
+    limit: int | None = typer.Option(None, "--limit"),
+) -> None:
+    """Generate a video per prompt with MODEL and write a report folder to OUT."""
+    from cinegen.eval.prompts import load_prompts
+    from cinegen.eval.report import evaluate_video, write_report
+    from cinegen.pipeline import Pipeline
+
+    items = load_prompts(prompts)[: limit or None]
+    pipe = Pipeline.from_pretrained(model)
+    results, sheets = [], []
+    with Progress() as bar:
+        task = bar.add_task("generating", total=len(items))
+        for i, it in enumerate(items):
+            kw = {} if steps is None else {"steps": steps}
+            res = pipe(it.prompt, seconds=it.seconds or seconds, fps=fps, width=width, height=height, seed=seed + i, **kw)
+            results.append(evaluate_video(res.frames, res.fps, it.prompt, it.shots))
+            sheets.append(res.frames)
+            bar.advance(task)
+    _print_summary(write_report(out, results, sheets))
+
+
+@eval_app.command("videos")
+def videos_cmd(folder: Path, prompts: Path = typer.Option(..., "--prompts"), out: Path | None = typer.Option(None, "--out")) -> None:
+    """Score the videos in FOLDER (sorted by name) against the prompts, in order."""
+    from cinegen.eval.prompts import load_prompts
+    from cinegen.eval.report import evaluate_video, write_report
+
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    items = load_prompts(prompts)
+    if not files:
+        raise InputError(f"no videos in {folder}")
+    if len(items) < len(files):
+        raise InputError(f"{len(files)} videos but only {len(items)} prompts")
+    results, sheets = [], []
+    with Progress() as bar:
+        task = bar.add_task("scoring", total=len(files))
+        for f, it in zip(files, items):
+            frames, fps = _read(f)
+            results.append(evaluate_video(frames, fps, it.prompt, it.shots))
+            sheets.append(frames)
+            bar.advance(task)
+    _print_summary(write_report(out or folder / "eval", results, sheets))
+
+
+def _print_summary(summary: dict) -> None:
+    for dim, s in summary.items():
+        if s["n"]:
+            typer.echo(f"{dim:12s} {s['mean']:.3f}  [{s['ci95'][0]:.3f}, {s['ci95'][1]:.3f}]  n={s['n']}")

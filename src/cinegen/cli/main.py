@@ -1,0 +1,175 @@
+"""`cinegen` command line: generate | image | train | eval | verify | serve | world | keys.
+
+Every CinegenError becomes one line on stderr and exit code 2 (no traceback).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from cinegen.common.errors import CinegenError
+from cinegen.pipeline import limits as L
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="cinegen: text-to-video with a diffusion transformer, on your own machine.")
+train_app = typer.Typer(no_args_is_help=True, help="Train the VAE, the DiT, or a whole recipe.")
+world_app = typer.Typer(no_args_is_help=True, help="The procedural world the models learn from.")
+app.add_typer(train_app, name="train")
+app.add_typer(world_app, name="world")
+
+MODEL_HELP = "checkpoint folder (config.json + safetensors); default: the model shipped with cinegen"
+
+
+@app.command()
+def generate(
+    prompt: Optional[str] = typer.Argument(None, help=f"what the video shows (at most {L.MAX_PROMPT_CHARS} characters)"),
+    out: Path = typer.Option(Path("out.mp4"), "-o", "--out", help="output: .mp4, .gif, .webp, or a folder for PNG frames"),
+    model: Optional[Path] = typer.Option(None, "--model", help=MODEL_HELP),
+    seconds: Optional[float] = typer.Option(None, help=f"duration, more than 0 and at most {L.MAX_SECONDS:g}"),
+    fps: Optional[float] = typer.Option(None, help=f"frames per second, {L.MIN_FPS:g} to {L.MAX_FPS:g}"),
+    width: Optional[int] = typer.Option(None, help=f"pixels, {L.MIN_SIDE} to {L.MAX_SIDE}"),
+    height: Optional[int] = typer.Option(None, help=f"pixels, {L.MIN_SIDE} to {L.MAX_SIDE}"),
+    steps: Optional[int] = typer.Option(None, help=f"sampling steps, 1 to {L.MAX_STEPS}"),
+    guidance: Optional[float] = typer.Option(None, help=f"classifier-free guidance scale, 0 to {L.MAX_GUIDANCE:g}"),
+    seed: int = typer.Option(0, help="the same seed gives the same video"),
+    negative_prompt: str = typer.Option("", "--negative-prompt", help="what the video should not show"),
+    image: Optional[Path] = typer.Option(None, "--image", help="animate this still (it becomes the first frame)"),
+    extend: Optional[Path] = typer.Option(None, "--extend", help="continue this video (see --direction)"),
+    direction: str = typer.Option("forward", "--direction", help="with --extend: forward (after) or backward (before)"),
+    connect: Optional[List[Path]] = typer.Option(None, "--connect", help="two videos: a transition from A to B (give --connect twice, or A B)"),
+    loop: bool = typer.Option(False, "--loop", help="make a video that plays seamlessly on repeat"),
+    edit: Optional[Path] = typer.Option(None, "--edit", help="change this video per the prompt, keeping its motion"),
+    strength: float = typer.Option(0.6, "--strength", help="with --edit: 0 keeps the source, 1 ignores it"),
+    storyboard: Optional[str] = typer.Option(None, "--storyboard", help="a YAML/JSON storyboard file, or inline '4s: shot one | 3s close-up: shot two'"),
+    label: bool = typer.Option(False, "--label", help="add a small visible 'AI-generated' label in a corner"),
+    no_expand: bool = typer.Option(False, "--no-expand", help="encode the prompt as written, without expansion"),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="print the expanded prompt and timings"),
+) -> None:
+    """Generate a video from a text prompt (or an image, a video to extend/edit/connect, a storyboard)."""
+    from cinegen.cli.generate_cmd import run_generate
+
+    run_generate(**locals())
+
+
+@app.command()
+def image(
+    prompt: str = typer.Argument(..., help="what the image shows"),
+    out: Path = typer.Option(Path("out.png"), "-o", "--out", help="output .png"),
+    model: Optional[Path] = typer.Option(None, "--model", help=MODEL_HELP),
+    width: Optional[int] = typer.Option(None, help=f"pixels, {L.MIN_SIDE} to {L.MAX_SIDE}"),
+    height: Optional[int] = typer.Option(None, help=f"pixels, {L.MIN_SIDE} to {L.MAX_SIDE}"),
+    steps: Optional[int] = typer.Option(None, help=f"sampling steps, 1 to {L.MAX_STEPS}"),
+    guidance: Optional[float] = typer.Option(None, help="classifier-free guidance scale"),
+    seed: int = typer.Option(0),
+    negative_prompt: str = typer.Option("", "--negative-prompt"),
+    no_expand: bool = typer.Option(False, "--no-expand"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Generate a still image (a one-frame video)."""
+    from cinegen.cli.generate_cmd import run_image
+
+    run_image(**locals())
+
+
+@train_app.command("vae")
+def train_vae(
+    out: Path = typer.Option(..., "--out", help="run folder (checkpoints, logs; the model lands in OUT/model)"),
+    recipe: str = typer.Option("default", help="default | tiny"),
+    set_: List[str] = typer.Option([], "--set", help="override a setting: name=value (repeatable)"),
+    max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
+) -> None:
+    """Train the video VAE on the procedural world (resumes from OUT if it holds a checkpoint)."""
+    from cinegen.cli.train_cmd import run_train_stage
+
+    run_train_stage("vae", out, recipe, set_, max_minutes)
+
+
+@train_app.command("dit")
+def train_dit(
+    out: Path = typer.Option(..., "--out", help="run folder"),
+    vae: Path = typer.Option(..., "--vae", help="trained VAE folder (e.g. RUN/model of `train vae`)"),
+    recipe: str = typer.Option("default", help="default | tiny"),
+    set_: List[str] = typer.Option([], "--set", help="override a setting: name=value (repeatable)"),
+    max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
+) -> None:
+    """Train the diffusion transformer on VAE latents of the world (resumes from OUT)."""
+    from cinegen.cli.train_cmd import run_train_stage
+
+    run_train_stage("dit", out, recipe, set_, max_minutes, vae_dir=vae)
+
+
+@train_app.callback(invoke_without_command=True)
+def train_recipe(
+    ctx: typer.Context,
+    recipe: Optional[str] = typer.Option(None, help="train a whole recipe: VAE, then DiT (default | tiny)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="run folder; the model lands in OUT/model"),
+    max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
+) -> None:
+    """`cinegen train --recipe default --out runs/default` reproduces the shipped model."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if recipe is None or out is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+    from cinegen.cli.train_cmd import run_recipe
+
+    run_recipe(recipe, out, max_minutes)
+
+
+@world_app.command("render")
+def world_render(
+    out: Path = typer.Option(Path("world_samples"), "--out", help="folder for the clips"),
+    n: int = typer.Option(8, "--n", help="how many clips"),
+    width: int = typer.Option(128),
+    height: int = typer.Option(128),
+    fps: float = typer.Option(8.0),
+    seconds: float = typer.Option(3.0),
+    seed: int = typer.Option(0),
+) -> None:
+    """Write sample clips of the procedural world with their captions."""
+    from cinegen.world.cli import render_samples
+
+    if n < 1 or n > 10_000:
+        raise CinegenError("--n must be from 1 to 10000")
+    paths = render_samples(n=n, out=out, width=width, height=height, fps=fps, seconds=seconds, seed=seed)
+    typer.echo(f"wrote {len(paths)} clips to {out}")
+
+
+@app.command()
+def verify(
+    file: Path = typer.Argument(..., help="a video or image to check"),
+    json_out: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
+    """Check a file for cinegen's C2PA manifest and invisible watermark (exit 0 marked, 1 not, 2 bad input)."""
+    from cinegen.cli.verify_cmd import verify_command
+
+    raise typer.Exit(verify_command(file, json_out))
+
+
+def _mount_optional() -> None:
+    """Sub-apps that live in their own files."""
+    try:
+        from cinegen.cli.eval_cmd import eval_app
+
+        app.add_typer(eval_app, name="eval", help="Measure what videos show against their prompts.")
+    except ImportError:
+        pass
+
+
+def main() -> None:
+    _mount_optional()
+    try:
+        app(standalone_mode=True)
+    except CinegenError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

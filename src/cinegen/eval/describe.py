@@ -1,0 +1,245 @@
+"""describe(frames, fps) → what a video shows, from pixels alone (no access to how it was made).
+
+Steps: 1. background kind per frame and shot cuts from frame differences, 2. object blobs per
+frame by colour (segment.py), 3. tracks: blobs linked across frames by colour and predicted
+position, 4. camera motion from the textured background, 5. per track: colour, shape, size,
+motion. Coordinates in the result are normalised like the world's (x / width, y / height).
+
+Camera on a solid background: a plain colour carries no texture, so a pan or zoom there is seen
+only as every object moving together, which cannot be told apart from the objects moving. We
+report the camera as "unknown" on solid backgrounds and do not compensate object tracks.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from cinegen.eval import segment
+from cinegen.eval.camera import estimate_camera
+from cinegen.eval.motion import classify_motion
+from cinegen.eval.shapes import classify_shape, orientation, unit_area
+from cinegen.world.spec import SIZES
+
+
+@dataclass
+class ObjectTrack:
+    colour: str
+    shape: str
+    size: str
+    motion: str
+    direction: str | None
+    centre: np.ndarray  # (T, 2) normalised, NaN where not seen
+    visible: np.ndarray  # (T,) bool
+    area: np.ndarray  # (T,) soft area as a fraction of min(H, W)², 0 where not seen
+    angle: np.ndarray  # (T,) orientation in radians, NaN where unknown
+    touches_border: np.ndarray  # (T,) bool
+    shape_per_frame: list[str] = field(default_factory=list)  # shape named in sampled frames
+    colour_drift: float = 0.0  # fraction of seen frames where the blob's colour disagrees
+
+    def summary(self) -> dict[str, Any]:
+        seen = np.flatnonzero(self.visible)
+        return {
+            "colour": self.colour,
+            "shape": self.shape,
+            "size": self.size,
+            "motion": self.motion,
+            "direction": self.direction,
+            "first_frame": int(seen[0]) if len(seen) else None,
+            "last_frame": int(seen[-1]) if len(seen) else None,
+            "visible_fraction": float(self.visible.mean()),
+            "track": [None if not v else [round(float(x), 4), round(float(y), 4)]
+                      for (x, y), v in zip(self.centre, self.visible)],
+        }
+
+
+@dataclass
+class Description:
+    width: int
+    height: int
+    fps: float
+    n_frames: int
+    background: str
+    background_colour: str | None
+    camera_motion: str  # static | pan | zoom | unknown
+    camera_direction: str | None
+    cuts: list[int]  # frame index where a new shot starts
+    objects: list[ObjectTrack]
+    camera_path: np.ndarray  # (T, 3) (dx, dy, scale) relative to frame 0, image motion of the scene
+    frame_diff: np.ndarray  # (T-1,) mean absolute frame difference in [0, 1]
+    background_diff: np.ndarray  # (T-1,) the same over pixels no object covers
+    shot: np.ndarray  # (T,) shot index per frame
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "fps": self.fps,
+            "n_frames": self.n_frames,
+            "background": {"kind": self.background, "colour": self.background_colour},
+            "camera": {"motion": self.camera_motion, "direction": self.camera_direction},
+            "cuts": list(self.cuts),
+            "objects": [o.summary() for o in self.objects],
+        }
+
+
+def check_frames(frames: np.ndarray) -> np.ndarray:
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] < 1:
+        raise ValueError(f"expected frames (T, H, W, 3), got shape {frames.shape}")
+    if frames.dtype != np.uint8:
+        frames = np.clip(frames, 0, 255).astype(np.uint8)
+    return frames
+
+
+def detect_cuts(frames: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Frame indices that start a new shot: a frame difference far above its neighbours'."""
+    f = frames.astype(np.float32)
+    d = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3)) / 255.0  # (T-1,)
+    cuts = []
+    for i, v in enumerate(d):
+        others = np.delete(d[max(0, i - 4) : i + 5], min(i, 4))
+        base = float(np.median(others)) if len(others) else 0.0
+        if v > 0.03 and v > 4.0 * base + 0.01:
+            cuts.append(i + 1)
+    return cuts, d
+
+
+def _link(blobs_per_frame: list[list[segment.Blob]], scale: float, fps: float) -> list[list[tuple[int, segment.Blob]]]:
+    """Greedy-optimal linking of blobs into tracks, per colour, by predicted position."""
+    tracks: list[list[tuple[int, segment.Blob]]] = []
+    gate = 0.35 * scale  # pixels: farther than this is not the same object
+    for t, blobs in enumerate(blobs_per_frame):
+        if not blobs:
+            continue
+        cost = np.full((len(tracks), len(blobs)), 1e9)
+        for i, tr in enumerate(tracks):
+            t_last, b_last = tr[-1]
+            pred = np.array(b_last.centre)
+            if len(tr) >= 2 and tr[-2][0] == t_last - 1:
+                pred = pred + (pred - np.array(tr[-2][1].centre)) * (t - t_last)
+            for j, b in enumerate(blobs):
+                if b.colour != b_last.colour:
+                    continue
+                dist = float(np.hypot(*(np.array(b.centre) - pred)))
+                if dist < gate * (1 + 0.25 * (t - t_last - 1)):
+                    size_pen = abs(np.log((b.area + 1) / (b_last.area + 1)))
+                    cost[i, j] = dist + 0.1 * scale * size_pen + 0.02 * scale * (t - t_last)
+        used = set()
+        if len(tracks):
+            rows, cols = linear_sum_assignment(cost)
+            for i, j in zip(rows, cols):
+                if cost[i, j] < 1e8:
+                    tracks[i].append((t, blobs[j]))
+                    used.add(j)
+        for j, b in enumerate(blobs):
+            if j not in used:
+                tracks.append([(t, b)])
+    return tracks
+
+
+def size_class(area_frac: float, shape: str) -> str:
+    """Size class from the soft area (fraction of min(H, W)²) and the shape's area per diameter²."""
+    diameter = 2 * np.sqrt(area_frac / unit_area(shape))  # in min(H, W) units
+    names = sorted(SIZES, key=SIZES.get)
+    best = min(names, key=lambda n: abs(np.log(diameter / SIZES[n])))
+    return best
+
+
+def describe(frames: np.ndarray, fps: float) -> Description:
+    frames = check_frames(frames)
+    n, h, w, _ = frames.shape
+    side = min(h, w)
+    # 1. Background kind (majority over frames) and cuts.
+    step = max(1, n // 16)
+    kinds = [segment.background_kind(f) for f in frames[::step]]
+    kind = max(set(kinds), key=kinds.count)
+    cuts, frame_diff = detect_cuts(frames)
+    shot = np.zeros(n, dtype=int)
+    for c in cuts:
+        shot[c:] += 1
+    bg_colour = None
+    if kind == "solid":
+        med = np.median(frames[::step].reshape(-1, 3), axis=0)
+        bg_colour = segment.nearest_background_colour(med)
+    # 2. Blobs per frame. Smallest object: "small" at half area, partly hidden.
+    min_area = max(3.0, 0.1 * (SIZES["small"] * side) ** 2)
+    per_frame = [segment.blobs(f, kind, min_area) for f in frames]
+    # Background-only frame difference (flicker): pixels no blob box touches in either frame.
+    covered = np.zeros((n, h, w), dtype=bool)
+    for t, bl in enumerate(per_frame):
+        for b in bl:
+            x0, y0, x1, y1 = b.box
+            covered[t, max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = True
+    bdiff = np.zeros(max(n - 1, 0))
+    for t in range(n - 1):
+        free = ~(covered[t] | covered[t + 1])
+        if free.any():
+            bdiff[t] = np.abs(frames[t + 1].astype(np.float32) - frames[t])[free].mean() / 255.0
+    # 3. Tracks. Drop short flickers of noise (fewer than 3 frames or 10% of the video).
+    raw = _link(per_frame, side, fps)
+    min_len = max(2, min(3, n), int(0.1 * n))
+    raw = [tr for tr in raw if len(tr) >= min_len]
+    # 4. Camera from the background texture.
+    if kind == "solid":
+        cam_motion, cam_dir, path = "unknown", None, np.tile([0.0, 0.0, 1.0], (n, 1))
+    else:
+        cam_motion, cam_dir, path = estimate_camera(frames, kind, covered, shot)
+    # 5. Per-track attributes.
+    objects = []
+    for tr in raw:
+        objects.append(_track(tr, n, w, h, fps, path, shot))
+    objects.sort(key=lambda o: (-o.visible.sum(), o.colour))
+    return Description(w, h, float(fps), n, kind, bg_colour, cam_motion, cam_dir, cuts, objects,
+                       path, frame_diff, bdiff, shot)
+
+
+def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: float,
+           path: np.ndarray, shot: np.ndarray) -> ObjectTrack:
+    side = min(w, h)
+    centre = np.full((n, 2), np.nan)
+    area = np.zeros(n)
+    visible = np.zeros(n, dtype=bool)
+    border = np.zeros(n, dtype=bool)
+    colours = []
+    for t, b in tr:
+        centre[t] = (b.centre[0] / w, b.centre[1] / h)
+        area[t] = b.area / side**2
+        visible[t] = True
+        border[t] = b.touches_border
+        colours.append(b.colour)
+    colour_idx = max(set(colours), key=colours.count)
+    # Shape from the fullest unclipped views (largest areas are the least occluded).
+    full = [(t, b) for t, b in tr if not b.touches_border]
+    if not full:
+        full = tr
+    big = sorted(full, key=lambda tb: -tb[1].area)
+    top_area = big[0][1].area
+    picks = [tb for tb in big if tb[1].area > 0.85 * top_area]
+    # Spread the samples through time so shape drift is visible.
+    picks = sorted(picks, key=lambda tb: tb[0])
+    idx = np.linspace(0, len(picks) - 1, min(len(picks), 7)).round().astype(int)
+    sample = [picks[i] for i in np.unique(idx)]
+    shape, _ = classify_shape([b.mask for _, b in sample])
+    per_frame_shapes = [classify_shape([b.mask])[0] for _, b in sample]
+    angle = np.full(n, np.nan)
+    for t, b in tr:
+        if not b.touches_border:
+            angle[t] = orientation(b.mask, shape)
+    # Size from the first shot's unoccluded frames, undoing any camera zoom.
+    first_shot = [(t, b) for t, b in full if shot[t] == shot[full[0][0]]]
+    areas = [b.area / path[t, 2] ** 2 for t, b in first_shot[:5]]
+    size = size_class(float(np.max(areas)) / side**2, shape)
+    motion, direction = classify_motion(centre, area, angle, visible, border, shape, fps, path, shot)
+    drift = float(np.mean([c != colour_idx for c in colours]))
+    return ObjectTrack(segment.COLOUR_NAMES[colour_idx], shape, size, motion, direction, centre, visible,
+                       area, angle, border, per_frame_shapes, drift)
+
+
+def describe_dict(frames: np.ndarray, fps: float) -> dict[str, Any]:
+    return describe(frames, fps).to_dict()
+
+
+__all__ = ["Description", "ObjectTrack", "describe", "describe_dict", "asdict"]

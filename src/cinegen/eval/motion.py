@@ -1,0 +1,118 @@
+"""Motion of one object track: static, move (8 directions), bounce, fall, rotate, grow, shrink, orbit.
+
+Works on the track in world-normalised coordinates: the camera path (from camera.py) is undone
+first, so a static object under a panning camera stays static. Rules are checked from the most
+specific pattern to the least (orbit, bounce, fall, move, grow/shrink, rotate, static).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from cinegen.world.spec import DIRECTIONS
+
+MIN_TRAVEL = 0.06  # normalised displacement below which an object has not moved
+MIN_SCALE_CHANGE = 1.25  # area ratio for grow / shrink (area grows as scale²)
+MIN_TURN = 0.35  # radians of rotation over the clip
+MIN_ACCEL = 0.8  # normalised units / s² that tells falling from constant-speed descent
+
+
+def to_world(centre: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """Undo the camera: image = (world − 0.5) · s + 0.5 + d  ⇒  world = (image − 0.5 − d) / s + 0.5."""
+    return (centre - 0.5 - path[:, :2]) / path[:, 2:3] + 0.5
+
+
+def direction_name(v: np.ndarray) -> str:
+    names = list(DIRECTIONS)
+    vecs = np.array([DIRECTIONS[n] for n in names])
+    return names[int(np.argmax(vecs @ (v / (np.linalg.norm(v) + 1e-12))))]
+
+
+def _fit_circle(p: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Algebraic circle fit (Kasa): returns centre, radius, rms residual."""
+    a = np.column_stack([2 * p[:, 0], 2 * p[:, 1], np.ones(len(p))])
+    b = (p**2).sum(1)
+    sol, *_ = np.linalg.lstsq(a, b, rcond=None)
+    c = sol[:2]
+    r = float(np.sqrt(max(sol[2] + (c**2).sum(), 1e-12)))
+    res = float(np.sqrt(np.mean((np.linalg.norm(p - c, axis=1) - r) ** 2)))
+    return c, r, res
+
+
+def _line_dist(p: np.ndarray) -> float:
+    """RMS distance of points from their best straight line (the minor principal axis)."""
+    q = p - p.mean(0)
+    return float(np.linalg.svd(q, compute_uv=False)[-1] / np.sqrt(len(p)))
+
+
+def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, visible: np.ndarray,
+                    border: np.ndarray, shape: str, fps: float, path: np.ndarray,
+                    shot: np.ndarray) -> tuple[str, str | None]:
+    """(motion, direction) of one track; direction for move (8-way) and orbit (cw / ccw)."""
+    # Judge the shot where the object is seen longest.
+    shots = shot[visible]
+    if len(shots) == 0:
+        return "static", None
+    best = np.bincount(shots).argmax()
+    sel = visible & (shot == best)
+    idx = np.flatnonzero(sel)
+    if len(idx) < 3:
+        return "static", None
+    p = to_world(centre, path)[idx]  # (k, 2)
+    t = idx / fps
+    s2 = path[idx, 2] ** 2
+    a = area[idx] / s2
+    full = ~border[idx]
+    net = p[-1] - p[0]
+    travel = float(np.linalg.norm(net))
+    span = float(np.linalg.norm(p.max(0) - p.min(0)))
+    # Orbit: a circle fits much better than a line and a good part of a turn is swept.
+    if span > MIN_TRAVEL and len(idx) >= 5:
+        c, r, res = _fit_circle(p)
+        if r > 0.04 and res < 0.2 * r and r < 0.6:
+            ang = np.unwrap(np.arctan2(p[:, 1] - c[1], p[:, 0] - c[0]))
+            sweep = float(ang[-1] - ang[0])
+            if abs(sweep) > 1.2 and _line_dist(p) > 2.5 * res + 0.01:
+                # y points down, so an increasing angle turns clockwise on screen.
+                return "orbit", "cw" if sweep > 0 else "ccw"
+    y = p[:, 1]
+    vy = np.diff(y) / np.diff(t)
+    # Bounce: going down then up again, turning at the lowest point.
+    if y.max() - y.min() > MIN_TRAVEL and len(vy) >= 3:
+        speed = np.abs(vy).max()
+        down = vy > 0.2 * speed
+        up = vy < -0.2 * speed
+        turns = np.flatnonzero(down[:-1] & ~down[1:])
+        # A bounce rises again by a good part of its drop after touching down.
+        if up.sum() >= 2 and down.sum() >= 2 and any(up[i + 1 :].any() for i in turns):
+            low = int(np.argmax(y))
+            if y[low] - y[low:].min() > 0.3 * MIN_TRAVEL:
+                return "bounce", None
+    # Fall: descending with constant acceleration, until it stops.
+    if net[1] > MIN_TRAVEL and abs(net[0]) < 0.5 * net[1]:
+        moving = np.flatnonzero(np.abs(np.diff(y)) > 1e-3)
+        end = (moving[-1] + 2) if len(moving) else len(y)
+        if end >= 4:
+            coef = np.polyfit(t[:end], y[:end], 2)
+            if 2 * coef[0] > MIN_ACCEL:
+                return "fall", None
+    if travel > MIN_TRAVEL:
+        return "move", direction_name(net)
+    a_full = a[full] if full.sum() >= 3 else a
+    k = max(1, len(a_full) // 5)
+    ratio = float(np.median(a_full[-k:]) / max(np.median(a_full[:k]), 1e-9))
+    if ratio > MIN_SCALE_CHANGE:
+        return "grow", None
+    if ratio < 1 / MIN_SCALE_CHANGE:
+        return "shrink", None
+    from cinegen.eval.shapes import symmetry_order
+
+    order = symmetry_order(shape)
+    ang = angle[idx]
+    ok = np.isfinite(ang)
+    if order and ok.sum() >= 3:
+        period = 2 * np.pi / order
+        u = np.unwrap(ang[ok] * order) / order  # unwrap modulo the symmetry period
+        per_step = np.diff(u)
+        if abs(u[-1] - u[0]) > MIN_TURN and abs(np.median(per_step)) < period / 2:
+            return "rotate", None
+    return "static", None

@@ -1,0 +1,81 @@
+"""parse(prompt) → what is asked: expected values per eval dimension.
+
+The grammar itself lives in `cinegen.world.parse` (the pipeline's prompt expansion needs it and
+may not import eval); this module turns its ParsedPrompt into the expectations score.py checks.
+Unstated attributes stay None and are not scored; words the parser cannot place are reported in
+`unknown`, never guessed.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cinegen.common.errors import InputError
+
+
+@dataclass(frozen=True)
+class ExpectedObject:
+    colour: str | None = None
+    shape: str | None = None
+    size: str | None = None
+    motion: str | None = None
+    direction: str | None = None
+
+
+@dataclass(frozen=True)
+class Expected:
+    prompt: str
+    objects: tuple[ExpectedObject, ...] = ()
+    background: str | None = None
+    background_colour: str | None = None
+    camera_motion: str | None = None
+    camera_direction: str | None = None
+    shots: int | None = None  # number of shots asked for (multi-shot prompts)
+    unknown: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse(prompt: str, shots: int | None = None) -> Expected:
+    """What a prompt asks for. `shots`: the storyboard's shot count, when the prompt is one."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InputError("empty prompt")
+    from cinegen.world.parse import parse_prompt
+
+    p = parse_prompt(prompt)
+    objs = tuple(
+        ExpectedObject(o.colour, o.shape, o.size, o.motion, o.direction) for o in p.objects
+    )
+    return Expected(
+        prompt=prompt,
+        objects=objs,
+        background=p.background,
+        background_colour=p.background_colour,
+        camera_motion=p.camera_motion,
+        camera_direction=p.camera_direction,
+        shots=shots,
+        unknown=tuple(p.unknown),
+    )
+
+
+def expected_from_spec(spec: Any) -> Expected:
+    """The ground-truth expectation of a world SceneSpec (every attribute stated)."""
+    objs = tuple(
+        ExpectedObject(o.colour, o.shape, o.size, o.motion, o.direction if o.motion in ("move", "orbit") else None)
+        for o in spec.objects
+    )
+    bg = spec.background
+    cam = spec.shots[0].camera if spec.shots else spec.camera
+    return Expected(
+        prompt="",
+        objects=objs,
+        background=bg.kind,
+        background_colour=bg.colour if bg.kind == "solid" else None,
+        camera_motion=cam.motion,
+        camera_direction=cam.direction,
+        shots=max(1, len(spec.shots)),
+    )
+
+
+__all__ = ["Expected", "ExpectedObject", "parse", "expected_from_spec", "field"]

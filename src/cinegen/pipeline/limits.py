@@ -1,0 +1,79 @@
+"""What a request may ask for, checked before any work starts (diffusers' `check_inputs`)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from cinegen.common.errors import InputError
+
+MAX_PROMPT_CHARS = 2000
+MIN_SIDE, MAX_SIDE = 16, 1024
+MAX_SECONDS = 120.0
+MIN_FPS, MAX_FPS = 1.0, 60.0
+MAX_STEPS = 200
+MAX_GUIDANCE = 30.0
+SIDE_MULTIPLE = 16  # VAE 8× times DiT patch 2: sizes are generated at multiples of 16, then cropped
+
+
+@dataclass(frozen=True)
+class Request:
+    prompt: str
+    seconds: float
+    fps: float
+    width: int
+    height: int
+    steps: int
+    guidance: float
+    seed: int
+    negative_prompt: str = ""
+
+    @property
+    def n_frames(self) -> int:
+        """Frames the caller gets: at least one, round(seconds · fps) otherwise."""
+        return max(1, round(self.seconds * self.fps))
+
+    @property
+    def n_latent_frames(self) -> int:
+        """Latent frames that cover n_frames: T = 1 + 4k frames ↔ 1 + k latent frames."""
+        return 1 + math.ceil((self.n_frames - 1) / 4)
+
+    @property
+    def gen_size(self) -> tuple[int, int]:
+        """(height, width) rounded up to the model's multiple; the output is centre-cropped back."""
+        up = lambda v: SIDE_MULTIPLE * math.ceil(v / SIDE_MULTIPLE)  # noqa: E731
+        return up(self.height), up(self.width)
+
+
+def check_request(
+    prompt: str,
+    seconds: float,
+    fps: float,
+    width: int,
+    height: int,
+    steps: int,
+    guidance: float,
+    seed: int,
+    negative_prompt: str = "",
+    allow_empty_prompt: bool = False,
+) -> Request:
+    """Validate every field; raise InputError naming the first bad one."""
+    if not isinstance(prompt, str) or (not prompt.strip() and not allow_empty_prompt):
+        raise InputError("prompt is empty: describe the video you want")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InputError(f"prompt is {len(prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
+    if len(negative_prompt) > MAX_PROMPT_CHARS:
+        raise InputError(f"negative prompt is {len(negative_prompt)} characters; the limit is {MAX_PROMPT_CHARS}")
+    for name, v in (("width", width), ("height", height)):
+        if not isinstance(v, int) or isinstance(v, bool) or not MIN_SIDE <= v <= MAX_SIDE:
+            raise InputError(f"{name} must be a whole number from {MIN_SIDE} to {MAX_SIDE} pixels, got {v}")
+    if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and 0 < seconds <= MAX_SECONDS):
+        raise InputError(f"seconds must be more than 0 and at most {MAX_SECONDS:g}, got {seconds}")
+    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and MIN_FPS <= fps <= MAX_FPS):
+        raise InputError(f"fps must be from {MIN_FPS:g} to {MAX_FPS:g}, got {fps}")
+    if not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise InputError(f"steps must be a whole number from 1 to {MAX_STEPS}, got {steps}")
+    if not (isinstance(guidance, (int, float)) and math.isfinite(guidance) and 0 <= guidance <= MAX_GUIDANCE):
+        raise InputError(f"guidance must be from 0 to {MAX_GUIDANCE:g}, got {guidance}")
+    if not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InputError(f"seed must be a whole number from 0 to 2^63 - 1, got {seed}")
+    return Request(prompt.strip(), float(seconds), float(fps), width, height, steps, float(guidance), seed, negative_prompt)

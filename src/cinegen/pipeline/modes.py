@@ -1,0 +1,173 @@
+"""Sora's prompting modes beyond text-to-video, each a `Condition` for the one sampling loop.
+
+| mode              | clean latent frames                       |
+|-------------------|-------------------------------------------|
+| extend forward    | the given video's last frames, as prefix  |
+| extend backward   | the given video's first frames, as suffix |
+| connect A → B     | A's last frames (prefix), B's first (suffix) |
+| loop              | a video's end → its own start (a connect) |
+| edit (SDEdit)     | none: start from the source noised to t   |
+
+Given videos are resized/cropped to the generated size and cut to 1 + 4k frames (the VAE's unit).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from cinegen.common.errors import InputError
+from cinegen.pipeline.inputs import fit_video
+from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
+
+CONTEXT_FRAMES = 5  # pixel frames of a given video the model sees as condition: 2 latent frames
+
+
+def _check_video(frames: np.ndarray, what: str, min_frames: int = 1) -> np.ndarray:
+    if not isinstance(frames, np.ndarray) or frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise InputError(f"{what} must be uint8 frames of shape (T, H, W, 3)")
+    if len(frames) < min_frames:
+        raise InputError(f"{what} has {len(frames)} frames; at least {min_frames} are needed")
+    return frames
+
+
+def _unit(n: int) -> int:
+    """The largest 1 + 4k not above n."""
+    return 1 + 4 * ((n - 1) // 4)
+
+
+def _new_latents(seconds: float, fps: float) -> int:
+    return max(1, math.ceil(seconds * fps / 4))
+
+
+def _run(pipe: Pipeline, req, text: str, cond: Condition, n_latent: int, progress, mark: bool) -> np.ndarray:
+    return np.concatenate(list(pipe.frames_stream(req, text, cond, n_latent=n_latent, progress=progress, mark=mark)))
+
+
+def extend(
+    pipe: Pipeline,
+    prompt: str,
+    video: np.ndarray,
+    direction: str = "forward",
+    seconds: float = 2.0,
+    expand: bool = True,
+    progress=None,
+    mark: bool = True,
+    **kw,
+) -> GenerationResult:
+    """Continue `video` after its end (forward) or invent what came before its start (backward).
+
+    Returns the original frames plus the new ones, at the generated size.
+    """
+    if direction not in ("forward", "backward"):
+        raise InputError(f"direction must be forward or backward, got {direction!r}")
+    _check_video(video, "the video to extend", min_frames=CONTEXT_FRAMES)
+    t0 = time.perf_counter()
+    req = pipe.request(prompt, seconds=seconds, **kw)
+    text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
+    h, w = req.gen_size
+    src = fit_video(video, h, w)
+    n_new = _new_latents(req.seconds, req.fps)
+    if direction == "forward":
+        ctx = src[len(src) - CONTEXT_FRAMES :]
+        z = pipe.encode_frames(ctx)
+        n_ctx = z.shape[1]
+        out = _run(pipe, req, text, Condition(latents=z, index=list(range(n_ctx))), n_ctx + n_new, progress, mark)
+        new = out[CONTEXT_FRAMES:]  # the decoded context stands for frames we already have
+        frames = np.concatenate([_crop(src, req), new])
+    else:
+        ctx = src[:CONTEXT_FRAMES]
+        z = pipe.encode_frames(ctx)
+        n_ctx = z.shape[1]
+        n = n_new + n_ctx
+        out = _run(pipe, req, text, Condition(latents=z, index=list(range(n_new, n))), n, progress, mark)
+        new = out[: 1 + 4 * (n_new - 1) + 3]  # frames before the suffix's first frame
+        frames = np.concatenate([new, _crop(src, req)])
+    return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps,
+                            {"total": time.perf_counter() - t0})
+
+
+def connect(
+    pipe: Pipeline,
+    prompt: str,
+    video_a: np.ndarray,
+    video_b: np.ndarray,
+    seconds: float = 2.0,
+    expand: bool = True,
+    progress=None,
+    mark: bool = True,
+    **kw,
+) -> GenerationResult:
+    """A transition that starts where A ends and ends where B starts.
+
+    The output's first frame is A's last frame and its last frame is B's first (the given frames
+    themselves); what lies between is generated with A's end held clean as prefix and B's start as suffix.
+    """
+    _check_video(video_a, "video A", min_frames=CONTEXT_FRAMES)
+    _check_video(video_b, "video B", min_frames=CONTEXT_FRAMES)
+    t0 = time.perf_counter()
+    req = pipe.request(prompt, seconds=seconds, **kw)
+    text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
+    h, w = req.gen_size
+    a, b = fit_video(video_a, h, w), fit_video(video_b, h, w)
+    za, zb = pipe.encode_frames(a[len(a) - CONTEXT_FRAMES :]), pipe.encode_frames(b[:CONTEXT_FRAMES])
+    n_new = _new_latents(req.seconds, req.fps)
+    na, nb = za.shape[1], zb.shape[1]
+    n = na + n_new + nb
+    import torch
+
+    cond = Condition(latents=torch.cat([za, zb], dim=1), index=list(range(na)) + list(range(n - nb, n)))
+    out = _run(pipe, req, text, cond, n, progress, mark)
+    middle = out[CONTEXT_FRAMES : CONTEXT_FRAMES + 4 * n_new - 1]
+    frames = np.concatenate([_crop(a[-1:], req), middle, _crop(b[:1], req)])
+    return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps,
+                            {"total": time.perf_counter() - t0})
+
+
+def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True, progress=None, mark: bool = True,
+         **kw) -> GenerationResult:
+    """A video whose last frame flows into its first: a clip, then a transition from its end to its start."""
+    req = pipe.request(prompt, seconds=seconds, **kw)
+    bridge_s = max(4 / req.fps, req.seconds * 0.25)
+    base = pipe(prompt, seconds=req.seconds - bridge_s if req.seconds > 2 * bridge_s else req.seconds,
+                expand=expand, mark=False, **kw)
+    base_frames = base.frames
+    if len(base_frames) < CONTEXT_FRAMES:
+        raise InputError(f"a loop needs at least {CONTEXT_FRAMES / req.fps:.2f} s")
+    bridge = connect(pipe, prompt, base_frames, base_frames, seconds=bridge_s, expand=expand, progress=progress,
+                     mark=False, **kw)
+    frames = np.concatenate([base_frames, bridge.frames[1:-1]])  # drop the duplicated endpoints
+    frames = _mark(pipe, frames) if mark else frames
+    return GenerationResult(frames, req.fps, req.prompt, base.encoded_prompt, req.seed, req.steps, {})
+
+
+def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float = 0.6, expand: bool = True, progress=None,
+         mark: bool = True, **kw) -> GenerationResult:
+    """SDEdit: noise the source video's latents to t = strength and denoise them toward the new prompt.
+
+    Low strength keeps more of the source (its motion and layout); high strength follows the prompt more.
+    """
+    if not 0 < strength <= 1:
+        raise InputError(f"strength must be in (0, 1], got {strength}")
+    _check_video(video, "the video to edit")
+    t0 = time.perf_counter()
+    kw.setdefault("fps", pipe.defaults["fps"])
+    n = _unit(len(video))
+    req = pipe.request(prompt, seconds=n / kw["fps"], **kw)
+    text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
+    h, w = req.gen_size
+    z = pipe.encode_frames(fit_video(video[:n], h, w))
+    out = _run(pipe, req, text, Condition(start=z, t_start=strength), z.shape[1], progress, mark)
+    return GenerationResult(out[:n], req.fps, req.prompt, text, req.seed, req.steps, {"total": time.perf_counter() - t0})
+
+
+def _crop(frames: np.ndarray, req) -> np.ndarray:
+    from cinegen.pipeline.pipeline import centre_crop
+
+    return np.ascontiguousarray(centre_crop(frames, req.height, req.width))
+
+
+def _mark(pipe: Pipeline, frames: np.ndarray) -> np.ndarray:
+    marker = pipe.marker()
+    return marker(frames, 0) if marker else frames

@@ -1,0 +1,64 @@
+"""Writing results: video or image file, written atomically, then signed (C2PA) when enabled."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cinegen.common.atomic import check_writable
+from cinegen.common.errors import OutputError
+
+VIDEO_SUFFIXES = (".mp4", ".gif", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def check_output(path: Path, image: bool = False) -> Path:
+    """Refuse an output we could not write, before any generation work starts."""
+    suffixes = IMAGE_SUFFIXES if image else VIDEO_SUFFIXES
+    if path.suffix.lower() not in suffixes and not (not image and path.suffix == ""):
+        kinds = ", ".join(suffixes) + ("" if image else ", or a folder for PNG frames")
+        raise OutputError(f"cannot write {path}: use {kinds}")
+    if path.suffix == "":
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{path} exists and is not a folder")
+        return path
+    return check_writable(path)
+
+
+def save_video(frames: np.ndarray, fps: float, path: Path, prompt: str = "", model_id: str = "cinegen",
+               sign: bool = True) -> Path:
+    from cinegen.common.video_io import write_video
+
+    write_video(path, frames, fps)
+    if sign:
+        sign_output(path, prompt, model_id)
+    return path
+
+
+def save_image(frame: np.ndarray, path: Path, prompt: str = "", model_id: str = "cinegen", sign: bool = True) -> Path:
+    from PIL import Image
+
+    from cinegen.common.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        Image.fromarray(frame).save(tmp, format=_pil_format(path))
+    if sign:
+        sign_output(path, prompt, model_id)
+    return path
+
+
+def _pil_format(path: Path) -> str:
+    return {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}[path.suffix.lower()]
+
+
+def sign_output(path: Path, prompt: str, model_id: str) -> None:
+    """Embed a signed C2PA manifest in an MP4 or PNG (CINEGEN_C2PA=0 turns it off)."""
+    if path.suffix.lower() not in (".mp4", ".png"):
+        return
+    try:
+        from cinegen.provenance import ProvenanceSettings, sign_file
+    except ImportError:
+        return
+    settings = ProvenanceSettings.from_env()
+    if settings.c2pa:
+        sign_file(path, model_id=model_id, prompt=prompt, settings=settings)

@@ -1,0 +1,328 @@
+"""Text-to-video and every conditioned mode through one sampling loop.
+
+Steps of a call (diffusers-style): 1. check inputs, 2. expand and encode the prompt,
+3. encode condition frames with the VAE (held clean), 4. sample latents with the flow ODE and
+classifier-free guidance, window by window, 5. decode with the VAE as latents become final, crop to
+the asked size, 6. mark provenance (invisible watermark here; the C2PA manifest when a file is saved).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from cinegen.common.checkpoint import load_config, load_into, load_state
+from cinegen.common.device import pick_device
+from cinegen.common.errors import CheckpointError, InputError
+from cinegen.common.seed import generator
+from cinegen.dit import DiT, DiTConfig
+from cinegen.flow import cfg_velocity, sample_euler, shift_for_tokens, time_grid
+from cinegen.pipeline.limits import Request, check_request
+from cinegen.pipeline.windows import plan_windows
+from cinegen.text import TextEncoder
+from cinegen.vae import VAEConfig, VideoVAE
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
+# What a checkpoint without a "sampling" section gets.
+SAMPLING_DEFAULTS = {"width": 64, "height": 64, "fps": 8.0, "seconds": 2.0, "steps": 20, "guidance": 4.0}
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class GenerationResult:
+    frames: np.ndarray  # (T, H, W, 3) uint8
+    fps: float
+    prompt: str  # what the user asked
+    encoded_prompt: str  # what the text encoder saw (after expansion)
+    seed: int
+    steps: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return len(self.frames) / self.fps
+
+
+@dataclass
+class Condition:
+    """Latent frames held clean while the rest are denoised (DESIGN.md: one mechanism for every mode).
+
+    `latents`: (C, n, h, w) clean latents placed at latent indices `index` (n of them). `start` and
+    `t_start` give an SDEdit edit: sampling starts from `start` noised to `t_start` instead of pure noise.
+    """
+
+    latents: torch.Tensor | None = None
+    index: list[int] = field(default_factory=list)
+    start: torch.Tensor | None = None
+    t_start: float = 1.0
+
+
+def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """uint8 (T, H, W, 3) → float (1, 3, T, H, W) in [-1, 1]."""
+    x = torch.from_numpy(np.ascontiguousarray(frames)).float().div(127.5).sub(1.0)
+    return x.permute(3, 0, 1, 2).unsqueeze(0)
+
+
+def tensor_to_frames(x: torch.Tensor) -> np.ndarray:
+    """float (1, 3, T, H, W) in [-1, 1] → uint8 (T, H, W, 3)."""
+    x = x[0].permute(1, 2, 3, 0).clamp(-1, 1).add(1).mul(127.5).round()
+    return x.to(torch.uint8).cpu().numpy()
+
+
+def centre_crop(frames: np.ndarray, height: int, width: int) -> np.ndarray:
+    h, w = frames.shape[1:3]
+    top, left = (h - height) // 2, (w - width) // 2
+    return frames[:, top : top + height, left : left + width]
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+        raise InputError("image must be uint8 of shape (H, W, 3)")
+    return image
+
+
+class Pipeline:
+    def __init__(self, vae: VideoVAE, dit: DiT, text: TextEncoder, config: dict, device: torch.device | None = None):
+        self.device = device or torch.device("cpu")
+        self.vae = vae.to(self.device).eval()
+        self.dit = dit.to(self.device).eval()
+        self.text = text
+        self.config = config
+        self.name = config.get("name", "cinegen")
+        self.defaults = {**SAMPLING_DEFAULTS, **config.get("sampling", {})}
+        self.stats: dict[str, float] = {}  # seconds per stage, summed over calls (benchmarks read it)
+
+    def _timed(self, stage: str, t0: float) -> None:
+        self.stats[stage] = self.stats.get(stage, 0.0) + time.perf_counter() - t0
+
+    # ---------------------------------------------------------------- loading
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path | None = None, device: str | None = None, text_encoder: TextEncoder | None = None
+    ) -> "Pipeline":
+        """Load a checkpoint folder (config.json + vae/dit safetensors); None loads the shipped default."""
+        if path is None:
+            path = DEFAULT_MODEL_DIR
+            if not (path / "config.json").exists():
+                raise CheckpointError(
+                    "no trained default model ships with this install yet: pass --model DIR "
+                    "(a folder made by `cinegen train`)"
+                )
+        path = Path(path)
+        config = load_config(path)
+        for key in ("vae", "dit"):
+            if key not in config:
+                raise CheckpointError(f"{path / 'config.json'} has no '{key}' section")
+        try:
+            vae_cfg = VAEConfig.from_dict(config["vae"])
+            dit_cfg = DiTConfig.from_dict(config["dit"])
+        except (TypeError, ValueError, KeyError) as e:
+            raise CheckpointError(f"{path / 'config.json'}: bad model config ({e})") from None
+        vae, dit = VideoVAE(vae_cfg), DiT(dit_cfg)
+        load_into(vae, load_state(path, "vae"), f"{path}/vae")
+        load_into(dit, load_state(path, "dit"), f"{path}/dit")
+        text_cfg = config.get("text", {})
+        if text_encoder is None:
+            text_encoder = TextEncoder(text_cfg.get("name", "minilm"), max_length=text_cfg.get("max_length", 77))
+        if text_encoder.dim != dit_cfg.text_dim:
+            raise CheckpointError(f"text encoder width {text_encoder.dim} != the DiT's text_dim {dit_cfg.text_dim}")
+        return cls(vae, dit, text_encoder, config, pick_device(device))
+
+    # ---------------------------------------------------------------- pieces
+    def request(self, prompt: str, **kw) -> Request:
+        """Fill unset fields from the checkpoint's sampling defaults, then validate."""
+        vals = {k: (kw.get(k) if kw.get(k) is not None else self.defaults[k]) for k in SAMPLING_DEFAULTS}
+        return check_request(
+            prompt,
+            vals["seconds"],
+            vals["fps"],
+            vals["width"],
+            vals["height"],
+            vals["steps"],
+            vals["guidance"],
+            kw.get("seed") if kw.get("seed") is not None else 0,
+            kw.get("negative_prompt") or "",
+        )
+
+    def expand(self, prompt: str, seed: int = 0) -> str:
+        """Sora's trick: rewrite a short prompt in the long caption style the model trained on."""
+        if not self.config.get("expand_prompts", True):
+            return prompt
+        from cinegen.world.expand import expand_prompt
+
+        return expand_prompt(prompt, seed=seed)
+
+    @torch.no_grad()
+    def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
+        """uint8 (T, H, W, 3), T = 1 + 4k → normalised latents (C, 1 + k, H/8, W/8)."""
+        return self.vae.encode(frames_to_tensor(frames).to(self.device))[0]
+
+    @torch.no_grad()
+    def decode_stream(self, latents: Iterator[torch.Tensor]) -> Iterator[np.ndarray]:
+        """Decode latent frames (C, h, w) one by one with the VAE's causal cache: memory flat in length."""
+        cache = None
+        for zf in latents:
+            t0 = time.perf_counter()
+            x, cache = self.vae.decode_chunk(zf[None, :, None], cache)
+            frames = tensor_to_frames(x)
+            self._timed("decode", t0)
+            yield frames
+
+    def latent_shape(self, req: Request, n_latent: int | None = None) -> tuple[int, int, int, int]:
+        h, w = req.gen_size
+        down = self.vae.cfg.spatial_down
+        return (self.vae.cfg.latent_channels, n_latent or req.n_latent_frames, h // down, w // down)
+
+    def text_states(self, text: str, negative: str) -> tuple[torch.Tensor, ...]:
+        t0 = time.perf_counter()
+        emb, mask = self.text.encode([text])
+        neg, neg_mask = self.text.encode([negative])
+        self._timed("text", t0)
+        return tuple(t.to(self.device) for t in (emb, mask, neg, neg_mask))
+
+    @property
+    def window(self) -> tuple[int, int]:
+        """(latent frames per window, clean context frames carried between windows)."""
+        return int(self.defaults.get("window", 5)), int(self.defaults.get("context", 2))
+
+    @torch.no_grad()
+    def sample_latents(
+        self,
+        req: Request,
+        text: str,
+        cond: Condition | None = None,
+        n_latent: int | None = None,
+        progress: ProgressFn | None = None,
+    ) -> Iterator[torch.Tensor]:
+        """The one sampling loop. Yields latent frames (C, h, w) in order as they become final.
+
+        Latent frames are made in sliding windows of the trained size (windows.py); in each window every
+        frame already known (given by `cond`, or made by an earlier window) is held clean, so text-to-video,
+        image-to-video, extend, connect, loop and minute-long videos are this same loop.
+        """
+        cond = cond or Condition()
+        c, n, h, w = self.latent_shape(req, n_latent)
+        states = self.text_states(text, req.negative_prompt)
+        model_fn = cfg_velocity(self.dit, *states, req.guidance)
+        noise = torch.randn((c, n, h, w), generator=generator(req.seed)).to(self.device)
+        known = torch.zeros(n, dtype=torch.bool)
+        z = torch.zeros((c, n, h, w), device=self.device)
+        if cond.latents is not None:
+            z[:, cond.index] = cond.latents.to(self.device)
+            known[cond.index] = True
+        size, context = self.window
+        windows = plan_windows(n, size, context)
+        total, done_steps, emitted = req.steps * len(windows), 0, 0
+        for win in windows:
+            sl = slice(win.start, win.end)
+            n_tokens = (win.end - win.start) * (h // self.dit.cfg.patch_size[1]) * (w // self.dit.cfg.patch_size[2])
+            grid = time_grid(req.steps, shift_for_tokens(n_tokens), t_start=cond.t_start).to(self.device)
+            x = noise[None, :, sl]
+            if cond.start is not None:  # SDEdit: start from the source latents noised to t_start
+                x = (1 - cond.t_start) * cond.start[None, :, sl].to(self.device) + cond.t_start * x
+            mask = known[sl][None].to(self.device)
+            if not bool(mask.all()):
+
+                def step_cb(i: int, _n: int, _x: torch.Tensor, base: int = done_steps) -> None:
+                    if progress:
+                        progress(base + i, total)
+
+                t0 = time.perf_counter()
+                out = sample_euler(model_fn, x, grid, cond_latents=z[None, :, sl], cond_mask=mask, callback=step_cb)
+                self._timed("sample", t0)
+                z[:, sl] = out[0]
+                known[sl] = True
+            done_steps += req.steps
+            if progress:
+                progress(done_steps, total)
+            while emitted < n and known[emitted]:  # frames before the first unknown one are final
+                yield z[:, emitted]
+                emitted += 1
+        while emitted < n:
+            yield z[:, emitted]
+            emitted += 1
+
+    def frames_stream(
+        self,
+        req: Request,
+        text: str,
+        cond: Condition | None = None,
+        n_latent: int | None = None,
+        progress: ProgressFn | None = None,
+        mark: bool = True,
+    ) -> Iterator[np.ndarray]:
+        """Decoded, cropped, watermarked frame chunks as they are made: req.n_frames in all (or every
+        frame of `n_latent` latent frames when that is given)."""
+        limit = req.n_frames if n_latent is None else None
+        sent = 0
+        marker = self.marker() if mark else None
+        for chunk in self.decode_stream(self.sample_latents(req, text, cond, n_latent, progress)):
+            chunk = centre_crop(chunk, req.height, req.width)
+            if limit is not None:
+                chunk = chunk[: max(0, limit - sent)]
+            if len(chunk) == 0:
+                break
+            if marker is not None:
+                t0 = time.perf_counter()
+                chunk = marker(chunk, sent)
+                self._timed("watermark", t0)
+            sent += len(chunk)
+            yield np.ascontiguousarray(chunk)
+
+    def marker(self) -> Callable[[np.ndarray, int], np.ndarray] | None:
+        """The invisible watermark put on every output frame (CINEGEN_WATERMARK=0 turns it off)."""
+        try:
+            from cinegen.provenance import ProvenanceSettings, WatermarkConfig, embed_watermark, make_payload
+        except ImportError:
+            return None
+        if not ProvenanceSettings.from_env().watermark:
+            return None
+        payload = make_payload(self.name, int.from_bytes(os.urandom(4), "big"))
+        cfg = WatermarkConfig()
+        return lambda chunk, offset: embed_watermark(chunk, payload, cfg, frame_offset=offset)
+
+    # ---------------------------------------------------------------- text-to-video
+    def __call__(
+        self,
+        prompt: str,
+        seconds: float | None = None,
+        fps: float | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        steps: int | None = None,
+        guidance: float | None = None,
+        seed: int | None = None,
+        negative_prompt: str = "",
+        expand: bool = True,
+        image: np.ndarray | None = None,
+        progress: ProgressFn | None = None,
+        mark: bool = True,
+    ) -> GenerationResult:
+        """Generate a video; `image` (H, W, 3) uint8 makes it image-to-video (the image is frame 0)."""
+        t0 = time.perf_counter()
+        req, text, cond = self.prepare(prompt, seconds=seconds, fps=fps, width=width, height=height, steps=steps,
+                                       guidance=guidance, seed=seed, negative_prompt=negative_prompt, expand=expand,
+                                       image=image)
+        t1 = time.perf_counter()
+        frames = np.concatenate(list(self.frames_stream(req, text, cond, progress=progress, mark=mark)))
+        timings = {"prepare": t1 - t0, "sample_decode": time.perf_counter() - t1}
+        return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps, timings)
+
+    def prepare(self, prompt: str, expand: bool = True, image: np.ndarray | None = None,
+                **kw) -> tuple[Request, str, Condition | None]:
+        """Check the request, expand the prompt, encode the start image: what frames_stream needs."""
+        req = self.request(prompt, **kw)
+        text = self.expand(req.prompt, req.seed) if expand else req.prompt
+        cond = None
+        if image is not None:
+            from cinegen.pipeline.inputs import fit_image
+
+            h, w = req.gen_size
+            cond = Condition(latents=self.encode_frames(fit_image(check_image(image), h, w)[None]), index=[0])
+        return req, text, cond

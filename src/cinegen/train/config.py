@@ -1,0 +1,95 @@
+"""Training configs: one frozen dataclass per run, saved in every checkpoint; recipes return full configs."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from cinegen.common.errors import InputError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    kind: str  # "vae" or "dit"
+    model: str = "small"  # preset name: vae_<model>() / dit_<model>()
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+    data: str = "world"  # "world" or a folder of videos
+    width: int = 64
+    height: int = 64
+    fps: float = 8.0
+    n_frames: int = 17  # pixel frames per clip, 1 + 4k
+    image_fraction: float = 0.2  # share of batches that are 1-frame images
+    batch_size: int = 16
+    steps: int = 2000
+    lr: float = 1e-3
+    warmup: int = 200
+    weight_decay: float = 0.01
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    seed: int = 0
+    ckpt_every: int = 200
+    log_every: int = 10
+    # DiT only
+    vae_dir: str = ""  # the trained VAE's checkpoint folder
+    text_encoder: str = "minilm"
+    caption_dropout: float = 0.1
+    cache_clips: int = 4000  # world clips encoded once into the latent cache
+    captions_per_clip: int = 3
+    # VAE only
+    kl_weight: float = 1e-6
+    # hardware
+    device: str = "auto"
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("vae", "dit"):
+            raise InputError(f"kind must be 'vae' or 'dit', got {self.kind!r}")
+        if (self.n_frames - 1) % 4:
+            raise InputError(f"n_frames must be 1 + 4k, got {self.n_frames}")
+        if self.width % 16 or self.height % 16:
+            raise InputError("width and height must be multiples of 16")
+        if self.batch_size < 1 or self.steps < 1:
+            raise InputError("batch_size and steps must be positive")
+        if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1:
+            raise InputError("image_fraction and caption_dropout are probabilities")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(TrainConfig)}
+        unknown = set(d) - names
+        if unknown:
+            raise InputError(f"unknown training settings: {sorted(unknown)}")
+        return TrainConfig(**d)
+
+
+def override(cfg: TrainConfig, pairs: list[str]) -> TrainConfig:
+    """Apply `name=value` overrides (STYLE.md: unknown names are errors); values parse as their field's type."""
+    types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise InputError(f"override {pair!r} must look like name=value")
+        name, value = pair.split("=", 1)
+        if name.startswith("model."):
+            changes.setdefault("model_overrides", dict(cfg.model_overrides))[name[6:]] = _parse(value)
+            continue
+        if name not in types:
+            raise InputError(f"unknown training setting {name!r}")
+        current = getattr(cfg, name)
+        try:
+            changes[name] = type(current)(value) if not isinstance(current, bool) else value.lower() in ("1", "true", "yes")
+        except ValueError:
+            raise InputError(f"setting {name!r} needs a {type(current).__name__}, got {value!r}") from None
+    return dataclasses.replace(cfg, **changes)
+
+
+def _parse(value: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value

@@ -1,0 +1,31 @@
+"""Recipes: functions that return full training configs (STYLE.md). `default` reproduces the shipped model."""
+from __future__ import annotations
+
+from cinegen.train.config import TrainConfig
+
+
+def default_vae() -> TrainConfig:
+    # 9-frame clips and images of the world at 64×64; L1 + KL; ~25 min on 2 CPU cores.
+    return TrainConfig(kind="vae", model="small", n_frames=9, batch_size=8, steps=3000, lr=1e-3, warmup=100,
+                       image_fraction=0.2, ema_decay=0.995, ckpt_every=250)
+
+
+def default_dit(vae_dir: str) -> TrainConfig:
+    # Latent clips of 5 latent frames (17 px frames) + images; high lr after a short warm-up (DESIGN.md).
+    return TrainConfig(kind="dit", model="small", vae_dir=vae_dir, n_frames=17, batch_size=32, steps=8000,
+                       lr=1e-3, warmup=200, image_fraction=0.25, ema_decay=0.998, ckpt_every=250,
+                       cache_clips=4000, captions_per_clip=3)
+
+
+def tiny_vae() -> TrainConfig:
+    """Seconds-long runs for tests and smoke checks."""
+    return TrainConfig(kind="vae", model="tiny", width=32, height=32, n_frames=5, batch_size=2, steps=20,
+                       lr=2e-3, warmup=2, ckpt_every=10, log_every=5)
+
+
+def tiny_dit(vae_dir: str) -> TrainConfig:
+    return TrainConfig(kind="dit", model="tiny", vae_dir=vae_dir, width=32, height=32, n_frames=5, batch_size=4,
+                       steps=20, lr=2e-3, warmup=2, ckpt_every=10, log_every=5, cache_clips=16, captions_per_clip=2)
+
+
+RECIPES = {"default": (default_vae, default_dit), "tiny": (tiny_vae, tiny_dit)}

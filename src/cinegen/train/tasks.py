@@ -1,0 +1,175 @@
+"""What one training step computes, for the VAE and for the DiT; and how each exports its model.
+
+A batch for step s is a pure function of (seed, s): sample j of the global batch draws from
+`sample_gen(seed, s, j)`, so resume is exact and a DDP rank computes exactly its slice.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from cinegen.common.atomic import atomic_dir
+from cinegen.common.checkpoint import load_config, load_into, load_state, save_config, save_state
+from cinegen.common.errors import CheckpointError
+from cinegen.common.seed import generator
+from cinegen.dit import DIT_PRESETS, DiT, DiTConfig
+from cinegen.flow import flow_loss, sample_clean_mask, sample_train_t
+from cinegen.pipeline.pipeline import frames_to_tensor
+from cinegen.train import parallel
+from cinegen.train.config import TrainConfig
+from cinegen.vae import VAEConfig, VideoVAE
+from cinegen.vae.loss import vae_loss
+
+
+def sample_seed(seed: int, step: int, j: int) -> int:
+    return (seed * 1_000_003 + step) * 4099 + j
+
+
+def sample_gen(seed: int, step: int, j: int) -> torch.Generator:
+    return generator(sample_seed(seed, step, j))
+
+
+def is_image_step(cfg: TrainConfig, step: int) -> bool:
+    """Whole batches are images or clips (one bucket per batch), decided by (seed, step)."""
+    return torch.rand((), generator=sample_gen(cfg.seed, step, -1)).item() < cfg.image_fraction
+
+
+def world_clip(seed: int, cfg: TrainConfig, n_frames: int) -> tuple[np.ndarray, object]:
+    from cinegen.world import render, sample_scene
+
+    spec = sample_scene(seed, duration=max(n_frames - 1, 1) / cfg.fps + 0.5)
+    return render(spec, cfg.width, cfg.height, cfg.fps, n_frames=n_frames).frames, spec
+
+
+def vae_preset(name: str, overrides: dict) -> VAEConfig:
+    import cinegen.vae as vae_mod
+
+    fn = getattr(vae_mod, f"vae_{name}", None)
+    if fn is None:
+        raise CheckpointError(f"unknown VAE preset {name!r}")
+    cfg = fn()
+    return dataclasses.replace(cfg, **overrides) if overrides else cfg
+
+
+def dit_preset(name: str, overrides: dict) -> DiTConfig:
+    if name not in DIT_PRESETS:
+        raise CheckpointError(f"unknown DiT preset {name!r}; choose from {sorted(DIT_PRESETS)}")
+    cfg = DIT_PRESETS[name]()
+    return dataclasses.replace(cfg, **overrides) if overrides else cfg
+
+
+class VAETask:
+    def __init__(self, cfg: TrainConfig, device: torch.device):
+        self.cfg, self.device = cfg, device
+        self.model = VideoVAE(vae_preset(cfg.model, cfg.model_overrides))
+
+    def batch(self, step: int, idx: range) -> torch.Tensor:
+        n = 1 if is_image_step(self.cfg, step) else self.cfg.n_frames
+        clips = [world_clip(sample_seed(self.cfg.seed, step, j), self.cfg, n)[0] for j in idx]
+        return torch.cat([frames_to_tensor(c) for c in clips]).to(self.device)  # (b, 3, T, H, W)
+
+    def loss(self, net: torch.nn.Module, step: int, idx: range) -> torch.Tensor:
+        x = self.batch(step, idx)
+        vae = net.module if isinstance(net, torch.nn.parallel.DistributedDataParallel) else net
+        post = vae.encode_dist(x)
+        # one noise draw per sample, from that sample's own generator (exact resume, DDP = one process)
+        eps = torch.stack([torch.randn(post.mean.shape[1:], generator=sample_gen(self.cfg.seed, step, 10_000 + j))
+                           for j in idx]).to(x.device)
+        z = post.mean + torch.exp(0.5 * post.logvar) * eps
+        recon = vae.decode_raw(z)
+        loss, _ = vae_loss(recon, x, post, kl_weight=self.cfg.kl_weight)
+        return loss
+
+    @torch.no_grad()
+    def export(self, ema: VideoVAE, out: Path) -> None:
+        """Measure the latent scale on fresh world clips, store it in the config, write the folder."""
+        zs = []
+        for j in range(32):
+            frames, _ = world_clip(10_000_000 + j, self.cfg, self.cfg.n_frames)
+            zs.append(ema.encode_dist(frames_to_tensor(frames).to(self.device)).mode())
+        z = torch.cat(zs)
+        vcfg = dataclasses.replace(ema.cfg, latent_mean=float(z.mean()), latent_std=float(z.std()))
+        with atomic_dir(out) as tmp:
+            save_config(tmp, {"name": "cinegen-vae", "vae": vcfg.to_dict(), "train_vae": self.cfg.to_dict()})
+            save_state(tmp, "vae", ema.state_dict())
+
+
+def load_vae(folder: str | Path) -> VideoVAE:
+    config = load_config(folder)
+    if "vae" not in config:
+        raise CheckpointError(f"{folder}/config.json has no 'vae' section")
+    vae = VideoVAE(VAEConfig.from_dict(config["vae"]))
+    load_into(vae, load_state(folder, "vae"), f"{folder}/vae")
+    return vae.eval().requires_grad_(False)
+
+
+class DiTTask:
+    """Trains on a latent cache: world clips encoded once by the VAE, captions once by the text encoder."""
+
+    def __init__(self, cfg: TrainConfig, device: torch.device, run: Path, d: parallel.Dist):
+        from cinegen.train.latent_cache import build_cache
+
+        self.cfg, self.device = cfg, device
+        if not cfg.vae_dir:
+            raise CheckpointError("DiT training needs vae_dir: the trained VAE's folder")
+        self.vae_dir = Path(cfg.vae_dir)
+        self.vae = load_vae(self.vae_dir)
+        self.cache = build_cache(cfg, self.vae, run / "cache", main=d.main, barrier=lambda: parallel.barrier(d))
+        dit_cfg = dit_preset(cfg.model, {"in_channels": self.vae.cfg.latent_channels,
+                                         "text_dim": int(self.cache["text"].shape[-1]), **cfg.model_overrides})
+        self.model = DiT(dit_cfg)
+        self.latents = self.cache["latents"].float()  # (N, C, n, h, w)
+        self.text = self.cache["text"]  # (N·K, L, D) fp16
+        self.text_mask = self.cache["text_mask"].bool()  # (N·K, L)
+        self.empty, self.empty_mask = self.cache["empty"].float(), self.cache["empty_mask"].bool()  # (L, D), (L,)
+
+    def batch(self, step: int, idx: range):
+        cfg = self.cfg
+        image = is_image_step(cfg, step)
+        n_clips, k = self.latents.shape[0], cfg.captions_per_clip
+        xs, embs, masks, ts, cms, noises = [], [], [], [], [], []
+        for j in idx:
+            g = sample_gen(cfg.seed, step, j)
+            i = int(torch.randint(n_clips, (1,), generator=g))
+            c = int(torch.randint(k, (1,), generator=g))
+            x0 = self.latents[i, :, :1] if image else self.latents[i]  # image = the first latent frame
+            n = x0.shape[1]
+            drop = torch.rand((), generator=g).item() < cfg.caption_dropout
+            emb = self.empty if drop else self.text[i * k + c].float()
+            mask = self.empty_mask if drop else self.text_mask[i * k + c]
+            n_tokens = n * (x0.shape[2] // 2) * (x0.shape[3] // 2)
+            ts.append(sample_train_t(1, n, n_tokens, g))
+            cms.append(sample_clean_mask(1, n, g))
+            noises.append(torch.randn(x0.shape, generator=g))
+            xs.append(x0)
+            embs.append(emb)
+            masks.append(mask)
+        to = lambda a: torch.stack(a).to(self.device)  # noqa: E731
+        return (to(xs), to(embs), to(masks), torch.cat(ts).to(self.device), torch.cat(cms).to(self.device),
+                to(noises))
+
+    def loss(self, net: torch.nn.Module, step: int, idx: range) -> torch.Tensor:
+        x0, emb, mask, t, clean, noise = self.batch(step, idx)
+        model_fn = lambda x, tt: net(x, tt, emb, mask)  # noqa: E731
+        return flow_loss(model_fn, x0, noise, t, clean)
+
+    @torch.no_grad()
+    def export(self, ema: DiT, out: Path) -> None:
+        vae_config = load_config(self.vae_dir)
+        config = {
+            "name": "cinegen",
+            "vae": vae_config["vae"],
+            "dit": ema.cfg.to_dict(),
+            "text": {"name": self.cfg.text_encoder, "max_length": 77},
+            "sampling": {"width": self.cfg.width, "height": self.cfg.height, "fps": self.cfg.fps,
+                         "seconds": 2.0, "steps": 20, "guidance": 4.0},
+            "train_dit": self.cfg.to_dict(),
+            "train_vae": vae_config.get("train_vae", {}),
+        }
+        with atomic_dir(out) as tmp:
+            save_config(tmp, config)
+            save_state(tmp, "vae", load_state(self.vae_dir, "vae"))
+            save_state(tmp, "dit", ema.state_dict())

@@ -1,0 +1,149 @@
+"""One readable training loop for the VAE and the DiT: AdamW, warm-up, EMA, grad clipping,
+bf16 autocast on GPU, checkpoints with exact resume, progress bar, loss CSV + PNG.
+
+Exact resume: every random draw of step s comes from generators seeded by (seed, s, sample index),
+so a run killed at any point and resumed from its last checkpoint retraces the same steps.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from cinegen.common.atomic import atomic_dir
+from cinegen.common.checkpoint import load_state, save_state
+from cinegen.common.device import autocast_dtype, pick_device
+from cinegen.common.errors import CheckpointError
+from cinegen.train import parallel
+from cinegen.train.config import TrainConfig
+from cinegen.train.log import LossLog
+from cinegen.train.tasks import DiTTask, VAETask
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    """Linear warm-up, then constant (DESIGN.md: short warm-up, high learning rate)."""
+    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step: int) -> None:
+    d = min(decay, (1 + step) / (10 + step))  # short runs: let the EMA follow early on
+    for pe, pm in zip(ema.parameters(), model.parameters()):
+        pe.lerp_(pm.detach(), 1 - d)
+
+
+def save_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt, step: int) -> None:
+    with atomic_dir(run / "ckpt") as tmp:
+        save_state(tmp, "model", model.state_dict())
+        save_state(tmp, "ema", ema.state_dict())
+        torch.save(opt.state_dict(), tmp / "optim.pt")
+        (tmp / "state.json").write_text(json.dumps({"step": step, "config": cfg.to_dict()}, indent=2))
+
+
+def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt) -> int:
+    ckpt = run / "ckpt"
+    if not (ckpt / "state.json").exists():
+        return 0
+    state = json.loads((ckpt / "state.json").read_text())
+    if state["config"]["kind"] != cfg.kind or state["config"]["model"] != cfg.model:
+        raise CheckpointError(f"{run} holds a {state['config']['kind']}/{state['config']['model']} run, not {cfg.kind}/{cfg.model}")
+    model.load_state_dict(load_state(ckpt, "model"))
+    ema.load_state_dict(load_state(ckpt, "ema"))
+    opt.load_state_dict(torch.load(ckpt / "optim.pt", weights_only=True))
+    return int(state["step"])
+
+
+def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, progress: bool = True,
+          stop_at: int | None = None) -> dict:
+    """Train (or resume) the run in folder `run`; export `run/model` from the EMA weights at the end.
+
+    `max_minutes` stops early (checkpointed) so a session can end and a later one resume.
+    `stop_at` stops after that step (tests use it to simulate a kill).
+    """
+    run = Path(run)
+    device = pick_device(cfg.device)
+    d = parallel.setup(device)
+    torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+    task = VAETask(cfg, device) if cfg.kind == "vae" else DiTTask(cfg, device, run, d)
+    model = task.model.to(device)
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    if d.main:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+    step = load_checkpoint(run, cfg, model, ema, opt)
+    net = parallel.wrap(torch.compile(model) if cfg.compile else model, d, device)
+    log = LossLog(run, step)
+    amp = autocast_dtype(device)
+    start, start_step = time.perf_counter(), step
+    end = cfg.steps if stop_at is None else min(cfg.steps, stop_at)
+    bar = _progress(progress and d.main, cfg, step)
+    last_loss = float("nan")
+    while step < end:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(cfg, step)
+        with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+            loss = task.loss(net, step, parallel.my_slice(cfg.batch_size, d))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        ema_update(ema, model, cfg.ema_decay, step)
+        step += 1
+        last_loss = _mean_over_ranks(loss.detach().float(), d)
+        elapsed = time.perf_counter() - start
+        if not math.isfinite(last_loss):
+            raise RuntimeError(f"loss became {last_loss} at step {step}: lower the learning rate")
+        if step % cfg.log_every == 0 or step == end:
+            log.add(step=step, loss=last_loss, lr=lr_at(cfg, step - 1), steps_per_s=(step - start_step) / elapsed,
+                    elapsed_s=elapsed)
+        if bar is not None:
+            bar.update(step, last_loss, (step - start_step) / elapsed)
+        out_of_time = max_minutes is not None and elapsed > max_minutes * 60
+        if d.main and (step % cfg.ckpt_every == 0 or step == end or out_of_time):
+            save_checkpoint(run, cfg, model, ema, opt, step)
+            log.save()
+        if out_of_time:
+            break
+    if bar is not None:
+        bar.close()
+    if d.main and step >= cfg.steps:
+        task.export(ema, run / "model")
+    parallel.barrier(d)
+    parallel.teardown(d)
+    return {"step": step, "done": step >= cfg.steps, "loss": last_loss, "model": str(run / "model")}
+
+
+def _mean_over_ranks(x: torch.Tensor, d: parallel.Dist) -> float:
+    if d.world_size > 1:
+        torch.distributed.all_reduce(x)
+        x = x / d.world_size
+    return float(x)
+
+
+class _progress:
+    """A rich progress bar showing loss and it/s; None-safe when disabled."""
+
+    def __new__(cls, enabled: bool, cfg: TrainConfig, step: int):
+        if not enabled:
+            return None
+        return super().__new__(cls)
+
+    def __init__(self, enabled: bool, cfg: TrainConfig, step: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.p = Progress(TextColumn(f"train {cfg.kind}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("loss {task.fields[loss]:.4f}  {task.fields[rate]:.2f} it/s"),
+                          TimeRemainingColumn(), transient=False)
+        self.p.start()
+        self.task = self.p.add_task("train", total=cfg.steps, completed=step, loss=float("nan"), rate=0.0)
+
+    def update(self, step: int, loss: float, rate: float) -> None:
+        self.p.update(self.task, completed=step, loss=loss, rate=rate)
+
+    def close(self) -> None:
+        self.p.stop()

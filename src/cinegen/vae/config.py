@@ -1,0 +1,103 @@
+"""VAE configuration and named size presets.
+
+Spatial compression = patch · 2^(levels − 1): the input is first cut into patch × patch pixel
+cells (space-to-depth, as LTX-Video's VAE does) so no convolution ever runs at full resolution,
+then each level below the first halves height and width. Time is halved in the deepest
+log2(temporal_down) downsampling stages, with the first frame always kept alone.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from cinegen.common.errors import InputError
+
+
+def _is_pow2(n: int) -> bool:
+    return n >= 1 and n & (n - 1) == 0
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    in_channels: int = 3                         # RGB
+    latent_channels: int = 16                    # what the DiT sees per latent voxel
+    base_channels: int = 32                      # width of the first (highest-resolution) level
+    channel_mults: tuple[int, ...] = (1, 2, 2)   # width per level = base_channels * mult
+    enc_blocks: int = 1                          # residual blocks per encoder level
+    dec_blocks: int = 1                          # residual blocks per decoder level
+    temporal_kernel: int = 3                     # causal time taps inside each residual block
+    temporal_down: int = 4                       # T = 1 + 4k frames <-> 1 + k latent frames
+    spatial_down: int = 8                        # H, W -> H / 8, W / 8
+    latent_mean: float = 0.0                     # encode() returns (mode - mean) / std ...
+    latent_std: float = 1.0                      # ... measured on training clips after training
+
+    def __post_init__(self) -> None:
+        # JSON gives lists; keep the dataclass hashable and comparable.
+        object.__setattr__(self, "channel_mults", tuple(int(m) for m in self.channel_mults))
+        for name in ("in_channels", "latent_channels", "base_channels", "enc_blocks", "dec_blocks",
+                     "temporal_kernel"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"VAEConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if not self.channel_mults or min(self.channel_mults) < 1:
+            raise InputError(f"channel_mults must be positive ints, got {self.channel_mults}")
+        n_down = len(self.channel_mults) - 1
+        if not _is_pow2(self.temporal_down) or self.temporal_down > 2**n_down:
+            raise InputError(f"temporal_down must be a power of 2 <= 2^{n_down} (one x2 per level), "
+                             f"got {self.temporal_down}")
+        if not _is_pow2(self.spatial_down) or self.spatial_down < 2**n_down:
+            raise InputError(f"spatial_down must be a power of 2 >= 2^{n_down}, got {self.spatial_down}")
+        if not self.latent_std > 0:
+            raise InputError(f"latent_std must be > 0, got {self.latent_std}")
+
+    @property
+    def channels(self) -> tuple[int, ...]:
+        return tuple(self.base_channels * m for m in self.channel_mults)
+
+    @property
+    def patch(self) -> int:
+        """Pixels per side folded into channels before the first convolution."""
+        return self.spatial_down // 2 ** (len(self.channel_mults) - 1)
+
+    @property
+    def time_down_levels(self) -> tuple[bool, ...]:
+        """For each downsampling stage (level i -> i + 1): does it also halve time? The deepest do."""
+        n_down = len(self.channel_mults) - 1
+        n_time = self.temporal_down.bit_length() - 1
+        return tuple(i >= n_down - n_time for i in range(n_down))
+
+    def n_latent_frames(self, n_frames: int) -> int:
+        if n_frames < 1 or (n_frames - 1) % self.temporal_down:
+            raise InputError(f"a video needs 1 + {self.temporal_down}k frames, got {n_frames}")
+        return 1 + (n_frames - 1) // self.temporal_down
+
+    def n_frames(self, n_latent: int) -> int:
+        if n_latent < 1:
+            raise InputError(f"need at least 1 latent frame, got {n_latent}")
+        return 1 + (n_latent - 1) * self.temporal_down
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["channel_mults"] = list(self.channel_mults)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "VAEConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise InputError(f"unknown VAE config field(s): {', '.join(unknown)}")
+        return cls(**d)
+
+
+def vae_tiny() -> VAEConfig:
+    """For tests: trains and runs in seconds at 32×32."""
+    return VAEConfig(latent_channels=16, base_channels=8, channel_mults=(1, 2, 2))
+
+
+def vae_small() -> VAEConfig:
+    """The default 64×64–128×128 model: ~1M parameters, decode built to run far faster than real time on CPU."""
+    return VAEConfig(latent_channels=16, base_channels=32, channel_mults=(1, 2, 2))
+
+
+VAE_PRESETS: dict[str, Callable[[], VAEConfig]] = {"tiny": vae_tiny, "small": vae_small}

@@ -1,0 +1,105 @@
+"""`cinegen generate` end to end with a tiny random checkpoint, and every bad input's error."""
+import json
+import os
+import subprocess
+import sys
+
+import av
+import pytest
+
+
+def _decode(path):
+    with av.open(str(path)) as c:
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    return frames
+
+
+def test_generate_writes_requested_frames_and_size(cli, tiny_model, tmp_path):
+    out = tmp_path / "clip.mp4"
+    code, stdout, err = cli("generate", "a red ball bouncing", "--model", tiny_model, "-o", out,
+                            "--seconds", "1.5", "--fps", "8", "--width", "48", "--height", "32", "--seed", "3")
+    assert code == 0, err
+    frames = _decode(out)
+    assert len(frames) == 12 and frames[0].shape == (32, 48, 3)
+    with av.open(str(out)) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_same_seed_same_video(tiny_pipe):
+    import numpy as np
+
+    a = tiny_pipe("a blue square", seconds=1, seed=5, mark=False).frames
+    b = tiny_pipe("a blue square", seconds=1, seed=5, mark=False).frames
+    c = tiny_pipe("a blue square", seconds=1, seed=6, mark=False).frames
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["generate", ""], "prompt is empty"),
+    (["generate", "x" * 3000], "characters"),
+    (["generate", "a ball", "--width", "0"], "width"),
+    (["generate", "a ball", "--height", "-8"], "height"),
+    (["generate", "a ball", "--width", "100000"], "width"),
+    (["generate", "a ball", "--seconds", "0"], "seconds"),
+    (["generate", "a ball", "--seconds", "-2"], "seconds"),
+    (["generate", "a ball", "--seconds", "99999"], "seconds"),
+    (["generate", "a ball", "--fps", "0"], "fps"),
+    (["generate", "a ball", "--steps", "0"], "steps"),
+    (["generate", "a ball", "-o", "out.avi"], "cannot write"),
+    (["generate", "a ball", "--loop", "--connect", "a.mp4", "--connect", "b.mp4"], "cannot be used together"),
+])
+def test_bad_input_is_one_line_exit_2(cli, tiny_model, tmp_path, args, needle):
+    args = [a if a != "out.avi" else str(tmp_path / "out.avi") for a in args]
+    code, out, err = cli(*args, "--model", tiny_model)
+    assert code == 2, (out, err)
+    assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_checkpoints(cli, tiny_model, tmp_path):
+    out = str(tmp_path / "o.mp4")
+    code, _, err = cli("generate", "a ball", "--model", tmp_path / "missing", "-o", out)
+    assert code == 2 and "does not exist" in err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text((tiny_model / "config.json").read_text())
+    code, _, err = cli("generate", "a ball", "--model", broken, "-o", out)
+    assert code == 2 and "no vae.safetensors" in err
+    (broken / "vae.safetensors").write_bytes(b"garbage")
+    code, _, err = cli("generate", "a ball", "--model", broken, "-o", out)
+    assert code == 2 and "corrupt" in err
+    cfg = json.loads((tiny_model / "config.json").read_text())
+    cfg["dit"]["dim"] = cfg["dit"]["dim"] * 2
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "config.json").write_text(json.dumps(cfg))
+    for f in tiny_model.glob("*.safetensors"):
+        (wrong / f.name).write_bytes(f.read_bytes())
+    code, _, err = cli("generate", "a ball", "--model", wrong, "-o", out)
+    assert code == 2 and "do not fit" in err
+    assert not os.path.exists(out)
+
+
+def test_unwritable_output_and_kept_file(cli, tiny_model, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: use a path under a file instead
+            target = tmp_path / "afile"
+            target.write_text("keep me")
+            code, _, err = cli("generate", "a ball", "--model", tiny_model, "-o", target / "x.mp4")
+            assert target.read_text() == "keep me"
+        else:
+            code, _, err = cli("generate", "a ball", "--model", tiny_model, "-o", locked / "x.mp4")
+        assert code == 2 and len(err.strip().splitlines()) == 1
+    finally:
+        locked.chmod(0o700)
+
+
+def test_real_process_exit_code(tiny_model, tmp_path):
+    """The installed entry point, as a user runs it: exit 2 and one line, no traceback."""
+    r = subprocess.run([sys.executable, "-m", "cinegen.cli.main", "generate", "a ball", "--model",
+                        str(tmp_path / "nope")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "does not exist" in r.stderr

@@ -1,0 +1,41 @@
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A random tiny checkpoint folder (32×32, 8 fps, 4 steps)."""
+    from cinegen.pipeline.tiny import make_tiny_checkpoint
+
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "model")
+
+
+@pytest.fixture(scope="session")
+def tiny_pipe(tiny_model):
+    from cinegen.pipeline import Pipeline
+
+    return Pipeline.from_pretrained(tiny_model)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch):
+    """Run `cinegen ARGS` in-process; returns (exit code, stdout, stderr)."""
+    import sys
+
+    from cinegen.cli.main import main
+
+    def run(*args: str):
+        monkeypatch.setattr(sys, "argv", ["cinegen", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

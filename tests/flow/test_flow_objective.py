@@ -1,0 +1,80 @@
+"""The time convention, the loss and the clean-frame masks."""
+import torch
+
+from cinegen.flow import CLEAN_MODES, add_noise, flow_loss, sample_clean_mask, velocity_target
+
+
+def _pair(seed=0, shape=(2, 3, 4, 5, 6)):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(shape, generator=g), torch.randn(shape, generator=g)
+
+
+def test_time_convention_zero_is_clean_one_is_noise():
+    x0, eps = _pair()
+    b, t_frames = x0.shape[0], x0.shape[2]
+    assert torch.equal(add_noise(x0, eps, torch.zeros(b, t_frames)), x0)
+    assert torch.equal(add_noise(x0, eps, torch.ones(b, t_frames)), eps)
+    mid = add_noise(x0, eps, torch.full((b,), 0.25))
+    assert torch.allclose(mid, 0.75 * x0 + 0.25 * eps)
+    # The target is the derivative of x_t along t: finite difference equals noise − x0.
+    h = 1e-3
+    t = torch.full((b, t_frames), 0.4, dtype=torch.float64)
+    fd = (add_noise(x0.double(), eps.double(), t + h) - add_noise(x0.double(), eps.double(), t)) / h
+    assert torch.allclose(fd, velocity_target(x0, eps).double(), atol=1e-9)
+    assert torch.allclose(velocity_target(x0, eps), eps - x0)
+
+
+def test_add_noise_per_frame_time():
+    x0, eps = _pair()
+    t = torch.tensor([[0.0, 1.0, 0.5, 0.2], [1.0, 0.0, 0.3, 0.9]])
+    x_t = add_noise(x0, eps, t)
+    for b in range(2):
+        for f in range(4):
+            expect = (1 - t[b, f]) * x0[b, :, f] + t[b, f] * eps[b, :, f]
+            assert torch.allclose(x_t[b, :, f], expect)
+
+
+def test_flow_loss_is_zero_for_exact_velocity_and_ignores_clean_frames():
+    x0, eps = _pair()
+    target = velocity_target(x0, eps)
+    t = torch.full((2, 4), 0.6)
+    seen = {}
+
+    def exact(x, tt):
+        seen["x"], seen["t"] = x, tt
+        return target
+
+    clean = torch.tensor([[True, False, False, False], [False, False, False, True]])
+    assert flow_loss(exact, x0, eps, t, clean).item() == 0.0
+    # Clean frames were given to the model as x0 at t = 0.
+    assert torch.equal(seen["x"][0, :, 0], x0[0, :, 0]) and seen["t"][0, 0] == 0 and seen["t"][0, 1] == 0.6
+
+    # An error placed only on clean frames costs nothing; on a noisy frame it does.
+    wrong_clean = target.clone()
+    wrong_clean[0, :, 0] += 5.0
+    assert flow_loss(lambda x, tt: wrong_clean, x0, eps, t, clean).item() == 0.0
+    wrong_noisy = target.clone()
+    wrong_noisy[0, :, 1] += 1.0
+    # One of 6 noisy frames off by 1 everywhere -> mean squared error 1/6.
+    assert abs(flow_loss(lambda x, tt: wrong_noisy, x0, eps, t, clean).item() - 1 / 6) < 1e-6
+
+
+def test_clean_masks_cover_all_modes_and_keep_a_noisy_frame():
+    g = torch.Generator().manual_seed(0)
+    m = sample_clean_mask(4000, 6, g)
+    assert m.shape == (4000, 6) and m.dtype == torch.bool
+    assert (~m).any(dim=1).all(), "every sample keeps at least one noisy frame"
+    rows = {tuple(r.tolist()) for r in m}
+    assert (False,) * 6 in rows
+    assert (True,) + (False,) * 5 in rows  # first
+    assert (True, True, True, False, False, False) in rows  # prefix
+    assert (False, False, False, False, True, True) in rows  # suffix
+    assert (True, False, False, False, False, True) in rows  # first + last
+    # Mode weights are respected: none is drawn ~half the time by default.
+    assert 0.45 < (~m.any(dim=1)).float().mean().item() < 0.55
+    # Only suffixes when asked for only suffixes.
+    s = sample_clean_mask(500, 5, g, p=(0, 0, 0, 1, 0))
+    assert s[:, -1].all() and not s[:, 0].any()
+    # One-frame videos (images) never hold their only frame clean.
+    assert not sample_clean_mask(100, 1, g, p=(0, 1, 0, 0, 0)).any()
+    assert len(CLEAN_MODES) == 5

@@ -1,0 +1,167 @@
+"""Provenance: watermark round trip and robustness, false alarms, PSNR, C2PA sign/verify/tamper, CLI codes."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cinegen.cli.verify_cmd import verify_command
+from cinegen.common.errors import InputError
+from cinegen.common.video_io import write_video
+from cinegen.provenance import (
+    ProvenanceSettings,
+    WatermarkConfig,
+    add_label,
+    detect_watermark,
+    embed_watermark,
+    make_payload,
+    parse_payload,
+    read_manifest,
+    sign_file,
+    verify_file,
+)
+from cinegen.provenance import attacks
+
+PAYLOAD = make_payload("cinegen-test-model", 123456)
+
+
+def smooth_video(seed: int, t: int = 24, size: int = 64) -> np.ndarray:
+    """A soft gradient background with a blurred ball moving across: like the small model's output."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    c0, c1 = rng.uniform(40, 200, 3), rng.uniform(40, 200, 3)
+    bg = c0 * (1 - yy[..., None]) + c1 * yy[..., None]
+    colour = rng.uniform(0, 255, 3)
+    p, v = rng.uniform(0.3, 0.7, 2), rng.uniform(-0.02, 0.02, 2)
+    frames = []
+    for i in range(t):
+        cx, cy = p + v * i
+        blob = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * 0.08**2))[..., None]
+        frames.append(bg * (1 - blob) + colour * blob)
+    return np.clip(np.rint(np.stack(frames)), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def marked() -> tuple[np.ndarray, np.ndarray]:
+    video = smooth_video(1)
+    return video, embed_watermark(video, PAYLOAD)
+
+
+@pytest.fixture()
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keys go to a temporary config folder, never the repo or the real user folder."""
+    monkeypatch.setenv("CINEGEN_CONFIG_DIR", str(tmp_path / "config"))
+    for var in ("CINEGEN_C2PA_KEY", "CINEGEN_C2PA_CERTS", "CINEGEN_WATERMARK", "CINEGEN_C2PA"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path / "config"
+
+
+def test_payload_layout() -> None:
+    fields = parse_payload(PAYLOAD)
+    assert len(PAYLOAD) * 8 >= 32 and fields["generation_id"] == 123456
+    assert make_payload("other-model", 123456) != PAYLOAD
+
+
+def test_detect_and_psnr(marked: tuple[np.ndarray, np.ndarray]) -> None:
+    video, wm = marked
+    mse = ((wm.astype(np.float64) - video) ** 2).mean()
+    assert 10 * np.log10(255**2 / mse) >= 40.0
+    res = detect_watermark(wm)
+    assert res.detected and res.p_false_alarm < 1e-6
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: ~85% of chips read right at PSNR 40, too few for the RS code")
+def test_round_trip_payload_exact(marked: tuple[np.ndarray, np.ndarray]) -> None:
+    assert detect_watermark(marked[1]).payload == PAYLOAD
+
+
+def test_chunked_embedding_equals_whole(marked: tuple[np.ndarray, np.ndarray]) -> None:
+    video, wm = marked
+    parts = [embed_watermark(video[i : i + 8], PAYLOAD, frame_offset=i) for i in range(0, len(video), 8)]
+    assert np.array_equal(np.concatenate(parts), wm)
+
+
+@pytest.mark.parametrize("attack", ["h264_crf23", "downscale_0.5", "crop_80", "trim_2s", "fps_12_to_8", "noise_3", "brightness"])
+def test_survives_attack(marked: tuple[np.ndarray, np.ndarray], attack: str) -> None:
+    res = detect_watermark(attacks.standard_attacks()[attack](marked[1]))
+    assert res.detected, (attack, res)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: H.264 CRF >= 28 flips too many chips at PSNR 40")
+def test_survives_crf28(marked: tuple[np.ndarray, np.ndarray]) -> None:
+    res = detect_watermark(attacks.h264(marked[1], 28))
+    assert res.detected, res
+
+
+def test_no_false_alarm_on_unmarked() -> None:
+    rng = np.random.default_rng(0)
+    pvals = []
+    for seed in range(6):
+        for video in (smooth_video(100 + seed), rng.integers(0, 256, (8, 48, 64, 3), dtype=np.uint8)):
+            res = detect_watermark(video)
+            assert not res.detected and res.payload is None
+            pvals.append(res.p_false_alarm)
+    assert min(pvals) > 1e-4  # a bound for a fair-coin sign test: tiny values would be a bug
+
+
+def test_wrong_key_does_not_detect(marked: tuple[np.ndarray, np.ndarray]) -> None:
+    assert not detect_watermark(marked[1], WatermarkConfig(key=12345)).detected
+
+
+def test_bad_frames_are_input_errors() -> None:
+    with pytest.raises(InputError):
+        embed_watermark(np.zeros((2, 16, 16, 3), dtype=np.float32), PAYLOAD)
+    with pytest.raises(InputError):
+        detect_watermark(np.zeros((2, 4, 4, 3), dtype=np.uint8))
+
+
+def test_label_only_touches_a_corner() -> None:
+    frames = np.full((2, 64, 64, 3), 128, dtype=np.uint8)
+    out = add_label(frames)
+    changed = np.argwhere((out != frames).any(axis=(0, 3)))
+    assert len(changed) > 0 and changed[:, 0].min() >= 32 and changed[:, 1].min() >= 16
+
+
+def test_settings_from_env(config_dir: Path) -> None:
+    s = ProvenanceSettings.from_env({"CINEGEN_WATERMARK": "0"})
+    assert not s.watermark and s.c2pa and s.uses_dev_chain
+    with pytest.raises(InputError):
+        ProvenanceSettings.from_env({"CINEGEN_C2PA_KEY": "/nonexistent.pem"})
+
+
+def test_sign_verify_tamper_and_exit_codes(marked: tuple[np.ndarray, np.ndarray], config_dir: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    video, wm = marked
+    path = write_video(tmp_path / "gen.mp4", wm, fps=8)
+    sign_file(path, model_id="cinegen-test-model", prompt="a red ball")
+    assert (config_dir / "c2pa-dev" / "signer.key.pem").is_file()  # dev chain made in the config folder
+    info = read_manifest(path)
+    assert info.present and info.valid and info.dev_cert and info.ai_generated and not info.tampered
+    params = info.actions[0]["parameters"]
+    assert "prompt" not in params and len(params["prompt_sha256"]) == 64
+    report = verify_file(path)
+    assert report.marked and report.watermark.detected
+    assert verify_command(path, json_out=False) == 0
+    assert "local development certificate" in capsys.readouterr().out
+
+    data = bytearray(path.read_bytes())
+    data[data.find(b"mdat") + 64] ^= 0xFF  # one byte of video data changed after signing
+    tampered = tmp_path / "tampered.mp4"
+    tampered.write_bytes(bytes(data))
+    info = read_manifest(tampered)
+    assert info.present and not info.valid and info.tampered
+
+    plain = write_video(tmp_path / "plain.mp4", video, fps=8)
+    assert verify_command(plain, json_out=True) == 1
+    text = tmp_path / "notes.txt"
+    text.write_text("not a video")
+    assert verify_command(text, json_out=False) == 2
+    assert verify_command(tmp_path / "missing.mp4", json_out=False) == 2
+
+
+def test_sign_png_with_prompt_opt_in(config_dir: Path, tmp_path: Path) -> None:
+    path = write_video(tmp_path / "still.png", smooth_video(3, t=1), fps=1)
+    sign_file(path, model_id="m", prompt="a blue cube", include_prompt=True)
+    info = read_manifest(path)
+    assert info.valid and info.actions[0]["parameters"]["prompt"] == "a blue cube"
