@@ -32,9 +32,8 @@ def scene_video(seed: int, t: int, size: int) -> np.ndarray:
     try:  # the world package, when it exists, gives the real training / eval content
         from cinegen.world import render, sample_scene  # type: ignore[attr-defined]
 
-        frames = render(sample_scene(seed), size, size, fps=8)
-        frames = frames[0] if isinstance(frames, tuple) else frames
-        return np.asarray(frames, dtype=np.uint8)[:t]
+        clip = render(sample_scene(seed), size, size, fps=8)
+        return np.asarray(getattr(clip, "frames", clip), dtype=np.uint8)[:t]
     except ImportError:
         pass
     rng = np.random.default_rng(seed)
@@ -55,6 +54,7 @@ def photo_video(seed: int, t: int, size: int) -> np.ndarray:
     im = getattr(skd, PHOTOS[seed % len(PHOTOS)])()
     im = np.stack([im] * 3, -1) if im.ndim == 2 else im[..., :3]
     if im.dtype != np.uint8:
+        im = im.astype(np.float64)
         im = (255 * (im - im.min()) / (np.ptp(im) + 1e-9)).astype(np.uint8)
     pil = Image.fromarray(im)
     w, h = pil.size

@@ -1,9 +1,12 @@
 """DiT shapes, config checks, adaLN-Zero init, per-frame time and text masking."""
+import json
+
 import pytest
 import torch
 
 from cinegen.common.errors import InputError
 from cinegen.dit import DIT_PRESETS, DiT, DiTConfig, dit_small, dit_tiny
+from cinegen.dit.rope import rope_freqs
 
 
 def _inputs(b=2, c=4, shape=(3, 6, 10), L=5, text_dim=32, seed=0):
@@ -41,8 +44,6 @@ def test_temporal_patch_and_out_channels():
 def test_config_checks_and_round_trip():
     cfg = dit_small()
     assert DiTConfig.from_dict(cfg.to_dict()) == cfg
-    import json
-
     assert DiTConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
     with pytest.raises(InputError):
         DiTConfig(dim=64, heads=5)
@@ -75,9 +76,7 @@ def test_fresh_blocks_are_identity_and_output_is_zero():
     z = torch.randn(2, 3 * 3 * 5, 64)
     ctx = torch.randn(2, 5, 64)
     mod = torch.randn(2, 3, 6, 64)  # even with nonzero time modulation: the zero table and zero time_mod
-    from cinegen.dit.rope import rope_angles
-
-    rope = rope_angles((3, 3, 5), 16)
+    rope = rope_freqs((3, 3, 5), 16)
     for block in model.blocks:
         # adaLN-Zero: gates start at 0 and the cross-attention output projection at 0.
         m = torch.zeros_like(mod)
@@ -108,9 +107,12 @@ def test_text_mask_ignores_padding_and_pooled_text_switch():
         junk[0, 2:] = 100.0  # padding content must not matter
         assert torch.allclose(model(x, t, junk, mask), v, atol=1e-5)
         assert torch.allclose(model(x, t, text[:, :2], None)[0], v[0], atol=1e-5)
-        # A row with no tokens is "no text": finite output.
+        # A row with no tokens is "no text": finite, and blind to whatever the padding holds.
         empty = torch.zeros(2, 4, dtype=torch.bool)
-        assert torch.isfinite(model(x, t, text, empty)).all()
+        v_empty = model(x, t, text, empty)
+        assert torch.isfinite(v_empty).all()
+        assert torch.allclose(model(x, t, torch.randn_like(text) * 50, empty), v_empty, atol=1e-5)
+        assert not torch.allclose(v_empty, model(x, t, text, None), atol=1e-3)
     assert DiT(dit_tiny(pooled_text=False)).pooled_embed is None
 
 

@@ -1,21 +1,33 @@
-"""3D RoPE: any grid, translation equivariance along each axis."""
+"""3D RoPE: any grid, the exact Wan rotation, translation equivariance along each axis."""
 import pytest
 import torch
 
-from cinegen.dit.rope import apply_rope, rope_angles, rope_split
+from cinegen.dit.rope import apply_rope, rope_freqs, rope_split
 
 
 @pytest.mark.parametrize("grid", [(3, 5, 7), (1, 1, 1), (2, 9, 4), (2, 4, 9), (5, 1, 3)])
 def test_rope_any_grid_is_a_rotation(grid):
     hd = 24
-    cos, sin = rope_angles(grid, hd)
+    freqs = rope_freqs(grid, hd)
     n = grid[0] * grid[1] * grid[2]
-    assert cos.shape == sin.shape == (n, hd // 2)
-    q = torch.randn(2, n, 3, hd, dtype=torch.float32)
-    r = apply_rope(q, cos, sin)
+    assert freqs.shape == (n, hd // 2) and freqs.is_complex()
+    q = torch.randn(2, n, 3, hd)
+    r = apply_rope(q, freqs)
     assert r.shape == q.shape
     assert torch.allclose(r.norm(dim=-1), q.norm(dim=-1), atol=1e-5)  # rotations keep length
     assert torch.allclose(r[:, 0], q[:, 0])  # position (0, 0, 0) is not rotated
+
+
+def test_rope_equals_real_interleaved_form():
+    """The complex multiply is diffusers' Wan rotation: out[0::2] = x1·cos − x2·sin, out[1::2] = x1·sin + x2·cos."""
+    freqs = rope_freqs((3, 5, 7), 24)
+    x = torch.randn(2, 105, 3, 24)
+    cos, sin = freqs.real[None, :, None], freqs.imag[None, :, None]
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    ref = torch.empty_like(x)
+    ref[..., 0::2] = x1 * cos - x2 * sin
+    ref[..., 1::2] = x1 * sin + x2 * cos
+    assert torch.allclose(apply_rope(x, freqs), ref, atol=1e-6)
 
 
 def test_rope_split_matches_wan():
@@ -31,16 +43,12 @@ def test_rope_scores_depend_only_on_offsets(axis):
     g = torch.Generator().manual_seed(axis)
     q = torch.randn(1, 1, 1, hd, generator=g)
     k = torch.randn(1, 1, 1, hd, generator=g)
-    cos, sin = rope_angles(grid, hd)
-
-    def idx(p):
-        return (p[0] * grid[1] + p[1]) * grid[2] + p[2]
+    freqs = rope_freqs(grid, hd)
 
     def score(pq, pk):
-        iq, ik = idx(pq), idx(pk)
-        rq = apply_rope(q, cos[iq : iq + 1], sin[iq : iq + 1])
-        rk = apply_rope(k, cos[ik : ik + 1], sin[ik : ik + 1])
-        return (rq * rk).sum()
+        iq = (pq[0] * grid[1] + pq[1]) * grid[2] + pq[2]
+        ik = (pk[0] * grid[1] + pk[1]) * grid[2] + pk[2]
+        return (apply_rope(q, freqs[iq : iq + 1]) * apply_rope(k, freqs[ik : ik + 1])).sum()
 
     a, b = [1, 2, 3], [0, 3, 1]
     a1, b1 = list(a), list(b)
@@ -55,7 +63,6 @@ def test_rope_scores_depend_only_on_offsets(axis):
 
 def test_rope_offset_equals_a_bigger_grid():
     """A chunk starting at latent frame 2 gets the same positions as frames 2.. of a longer video."""
-    hd = 16
-    cos_full, sin_full = rope_angles((5, 3, 4), hd)
-    cos_off, sin_off = rope_angles((3, 3, 4), hd, offset=(2.0, 0.0, 0.0))
-    assert torch.allclose(cos_off, cos_full[2 * 12 :]) and torch.allclose(sin_off, sin_full[2 * 12 :])
+    full = rope_freqs((5, 3, 4), 16)
+    off = rope_freqs((3, 3, 4), 16, offset=(2.0, 0.0, 0.0))
+    assert torch.allclose(off, full[2 * 12 :])

@@ -41,7 +41,7 @@ def test_storyboard_yaml_and_errors():
                              "  - prompt: it rolls left\n    seconds: 3\n    framing: close-up\n")
     assert [s.seconds for s in board.shots] == [2.0, 3.0]
     assert board.shot_prompt(board.shots[1]).startswith("a close-up of a red ball.")
-    with pytest.raises(InputError, match="line 2"):
+    with pytest.raises(InputError, match=r"storyboard line \d+: not valid"):
         parse_storyboard("shots:\n  - prompt: [unclosed\n")
     with pytest.raises(InputError, match="line 3.*positive duration"):
         parse_storyboard("shots:\n  - seconds: 0\n    prompt: a ball\n")

@@ -49,9 +49,10 @@ def generate(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="print the expanded prompt and timings"),
 ) -> None:
     """Generate a video from a text prompt (or an image, a video to extend/edit/connect, a storyboard)."""
+    args = dict(locals())
     from cinegen.cli.generate_cmd import run_generate
 
-    run_generate(**locals())
+    run_generate(**args)
 
 
 @app.command()
@@ -69,9 +70,10 @@ def image(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Generate a still image (a one-frame video)."""
+    args = dict(locals())
     from cinegen.cli.generate_cmd import run_image
 
-    run_image(**locals())
+    run_image(**args)
 
 
 @train_app.command("vae")

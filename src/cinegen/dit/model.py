@@ -28,9 +28,8 @@ import torch.nn.functional as F
 
 from cinegen.common.errors import InputError
 from cinegen.dit.config import DiTConfig
-from cinegen.dit.rope import apply_rope, rope_angles
+from cinegen.dit.rope import apply_rope, rope_freqs
 
-Rope = tuple[torch.Tensor, torch.Tensor]
 
 
 def timestep_features(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
@@ -73,24 +72,24 @@ class Attention(nn.Module):
         x: torch.Tensor,                       # (B, N, D)
         context: torch.Tensor | None = None,   # (B, L, D); None: self-attention
         mask: torch.Tensor | None = None,      # (B, L) bool, True = attend
-        rope: Rope | None = None,              # cos, sin (N, head_dim / 2)
+        rope: torch.Tensor | None = None,      # complex rotations (N, head_dim / 2)
     ) -> torch.Tensor:
         ctx = x if context is None else context
         q = self.q_norm(self.q(x)).unflatten(-1, (self.heads, -1))    # (B, N, heads, hd)
         k = self.k_norm(self.k(ctx)).unflatten(-1, (self.heads, -1))  # (B, L, heads, hd)
         v = self.v(ctx).unflatten(-1, (self.heads, -1))               # (B, L, heads, hd)
         if rope is not None:
-            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
-        attn_mask, empty = None, None
+            q, k = apply_rope(q, rope), apply_rope(k, rope)
+        attn_mask = has_text = None
         if mask is not None:
-            # A row with no tokens at all would give NaN (softmax over nothing): attend to
-            # anything and zero the result instead, i.e. "no text".
-            empty = ~mask.any(dim=-1)  # (B,)
-            attn_mask = (mask | empty[:, None])[:, None, None, :]  # (B, 1, 1, L)
+            # A row with no tokens would give NaN (softmax over nothing): let it attend to
+            # anything, then zero its output, i.e. "no text".
+            has_text = mask.any(dim=-1)  # (B,)
+            attn_mask = (mask | ~has_text[:, None])[:, None, None, :]  # (B, 1, 1, L)
         o = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=attn_mask)
         o = self.out(o.transpose(1, 2).flatten(2))  # (B, N, D)
-        if empty is not None and bool(empty.any()):
-            o = o * (~empty).to(o.dtype)[:, None, None]
+        if has_text is not None:
+            o = o * has_text.to(o.dtype)[:, None, None]
         return o
 
 
@@ -98,13 +97,14 @@ def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torc
     """x (B, N, D) with N = F·S tokens frame-major; shift, scale (B, F', 1, D), F' ∈ {1, F}."""
     b, n, d = x.shape
     xf = x.view(b, shift.shape[1], -1, d)  # (B, F', S, D)
-    return (xf * (1 + scale) + shift).view(b, n, d)
+    return torch.addcmul(shift, xf, 1 + scale).view(b, n, d)  # one fused pass: shift + x·(1 + scale)
 
 
-def _gate(x: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
-    """x (B, N, D) times a per-frame gate (B, F', 1, D)."""
+def _gated_add(x: torch.Tensor, y: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+    """x + y·gate for x, y (B, N, D) and a per-frame gate (B, F', 1, D), in one fused pass."""
     b, n, d = x.shape
-    return (x.view(b, gate.shape[1], -1, d) * gate).view(b, n, d)
+    f = gate.shape[1]
+    return torch.addcmul(x.view(b, f, -1, d), y.view(b, f, -1, d), gate).view(b, n, d)
 
 
 class DiTBlock(nn.Module):
@@ -128,13 +128,13 @@ class DiTBlock(nn.Module):
         text: torch.Tensor,       # (B, L, D)
         text_mask: torch.Tensor | None,  # (B, L)
         mod: torch.Tensor,        # (B, F', 6, D)
-        rope: Rope,
+        rope: torch.Tensor,       # (N, head_dim / 2) complex
     ) -> torch.Tensor:
         m = (self.modulation[:, None] + mod).unsqueeze(3)  # (B, F', 6, 1, D)
         shift1, scale1, gate1, shift2, scale2, gate2 = m.unbind(2)  # each (B, F', 1, D)
-        x = x + _gate(self.self_attn(_modulate(self.norm1(x), shift1, scale1), rope=rope), gate1)
+        x = _gated_add(x, self.self_attn(_modulate(self.norm1(x), shift1, scale1), rope=rope), gate1)
         x = x + self.cross_attn(self.norm2(x), text, text_mask)
-        x = x + _gate(self.ffn(_modulate(self.norm3(x), shift2, scale2)), gate2)
+        x = _gated_add(x, self.ffn(_modulate(self.norm3(x), shift2, scale2)), gate2)
         return x
 
 
@@ -207,6 +207,8 @@ class DiT(nn.Module):
         grid = (nt // pt, h // ph, w // pw)
         if text_mask is not None:
             text_mask = text_mask.bool()
+            if bool(text_mask.all()):
+                text_mask = None  # nothing to mask: SDPA's unmasked path is faster
 
         # Time per token frame: a temporal patch takes its noisiest frame.
         tf = t[:, None] if t.ndim == 1 else t.view(b, grid[0], pt).amax(dim=-1)  # (B, F'), F' ∈ {1, F}
@@ -215,7 +217,7 @@ class DiT(nn.Module):
             temb = temb + self.pooled_embed(_masked_mean(text, text_mask))[:, None]  # (B, F', D)
         mod = self.time_mod(F.silu(temb)).unflatten(-1, (6, cfg.dim))  # (B, F', 6, D)
         ctx = self.text_embed(text)  # (B, L, D)
-        rope = rope_angles(grid, cfg.head_dim, cfg.rope_theta, device=x.device)
+        rope = rope_freqs(grid, cfg.head_dim, cfg.rope_theta, device=x.device)  # (N, head_dim / 2)
 
         z = self.patch_embed(x).flatten(2).transpose(1, 2).contiguous()  # (B, N, D), N = F·H'·W'
         for block in self.blocks:

@@ -1,69 +1,147 @@
 """Deliberately wrong videos, to check that each score fails when it should (tests, benchmark).
 
-Each corruption takes a ground-truth clip (frames + its spec) and returns frames plus the one
-dimension it is meant to break. Pure numpy on pixels.
+Each corruption turns a ground-truth render of a scene into a video that is wrong in one way,
+aimed at its first object (the subject). Some re-render the scene with one attribute changed
+(wrong shape, wrong direction, recoloured), the rest edit the pixels (time reversed, shuffled or
+frozen; the object deleted, teleported, or mirrored in height so it falls upward). An edit that
+moves or removes the object paints the background from a render of the scene without it.
+
+CORRUPTIONS maps each one to the dimension that must fail ("a|b": either) and those that may also
+change because they measure the same thing from another side (a teleport is also a jump in the
+motion; an object that falls upward is not "falling"). Every other dimension must keep passing.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from cinegen.world.spec import COLOURS
+from cinegen.world.render import Clip, render
+from cinegen.world.spec import COLOURS, SHAPES, ObjectSpec, SceneSpec
 
-CORRUPTIONS: dict[str, str] = {  # corruption → the dimension it must fail
-    "recolour": "colour",
-    "reverse": "motion",
-    "shuffle": "smoothness",
-    "delete": "consistency",
-    "freeze": "motion",
-    "flip_gravity": "physics",
-    "teleport": "smoothness",
+CORRUPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {  # name -> (must fail, may also change)
+    "recolour": ("colour", ()),
+    "wrong_shape": ("shape", ()),
+    # Deleted next to another object, it reads as hidden behind it and never back: permanence.
+    "delete": ("consistency|permanence", ("motion", "physics")),
+    # The first frames set the size and the square/diamond orientation: reversed, they change.
+    "reverse": ("motion", ("physics", "permanence", "camera", "size", "shape")),
+    "wrong_direction": ("motion", ()),
+    "shuffle": ("smoothness", ("motion", "physics", "permanence", "consistency", "camera", "count", "size", "shape")),
+    "freeze": ("motion", ("camera",)),
+    "flip_gravity": ("physics", ("motion", "consistency", "permanence", "smoothness")),
+    "teleport": ("smoothness", ("motion", "permanence", "physics")),
 }
+OPPOSITE = {"right": "left", "left": "right", "up": "down", "down": "up", "up-right": "down-left",
+            "down-left": "up-right", "up-left": "down-right", "down-right": "up-left", "cw": "ccw", "ccw": "cw"}
 
 
-def _object_mask(frames: np.ndarray, colour: str, tol: float = 60.0) -> np.ndarray:
-    c = np.array(COLOURS[colour], np.float32)
-    return np.abs(frames.astype(np.float32) - c).max(-1) < tol  # (T, H, W)
+def applies(name: str, spec: SceneSpec) -> bool:
+    """Whether corruption `name` changes what the subject visibly does in `spec`."""
+    o = spec.objects[0]
+    if name == "reverse":
+        return o.motion in ("move", "fall", "grow", "shrink", "orbit")
+    if name == "wrong_direction":
+        return o.motion in ("move", "orbit")
+    if name == "shuffle":
+        return o.motion in ("move", "fall", "bounce", "orbit")
+    if name == "freeze":
+        return o.motion in ("move", "fall", "bounce", "orbit", "grow", "shrink") or (
+            o.motion == "rotate" and o.shape != "circle")
+    if name == "flip_gravity":
+        return o.motion in ("fall", "bounce")
+    return name in CORRUPTIONS
 
 
-def recolour(frames: np.ndarray, colour: str, new: str) -> np.ndarray:
-    out = frames.copy()
-    out[_object_mask(frames, colour)] = COLOURS[new]
+def _render_like(spec: SceneSpec, clip: Clip) -> np.ndarray:
+    h, w = clip.frames.shape[1:3]
+    return render(spec, w, h, clip.fps, n_frames=len(clip.frames)).frames
+
+
+def _without_subject(spec: SceneSpec, clip: Clip) -> np.ndarray:
+    """The same video with the subject parked far outside the frame (static: it hits nothing)."""
+    gone = dataclasses.replace(spec.objects[0], motion="static", direction=None, speed=0.0, start=(9.0, 9.0))
+    return _render_like(dataclasses.replace(spec, objects=(gone,) + spec.objects[1:]), clip)
+
+
+def _replace_subject(spec: SceneSpec, clip: Clip, **change: object) -> np.ndarray:
+    return _render_like(dataclasses.replace(spec, objects=(dataclasses.replace(spec.objects[0], **change),) + spec.objects[1:]), clip)
+
+
+def _move_subject(clip: Clip, background: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Paste the subject's pixels moved by shift[t] = (dx, dy) pixels onto `background`."""
+    frames = clip.frames
+    mask = np.abs(frames.astype(np.int16) - background).max(-1) > 0  # (T, H, W) subject pixels
+    out = background.copy()
+    h, w = frames.shape[1:3]
+    for t in range(len(frames)):
+        ys, xs = np.nonzero(mask[t])
+        dx, dy = np.round(shift[t]).astype(int)
+        ok = (ys + dy >= 0) & (ys + dy < h) & (xs + dx >= 0) & (xs + dx < w)
+        out[t, ys[ok] + dy, xs[ok] + dx] = frames[t, ys[ok], xs[ok]]
     return out
 
 
-def reverse(frames: np.ndarray) -> np.ndarray:
-    return frames[::-1].copy()
+def corrupt(name: str, clip: Clip, seed: int = 0) -> np.ndarray:
+    """The frames of `clip` made wrong in the way `name` says (see CORRUPTIONS)."""
+    spec, frames = clip.spec, clip.frames
+    o: ObjectSpec = spec.objects[0]
+    rng = np.random.default_rng(seed)
+    n, h, w = frames.shape[:3]
+    if name == "recolour":
+        free = [c for c in COLOURS if c not in {x.colour for x in spec.objects}]
+        return _replace_subject(spec, clip, colour=free[int(rng.integers(len(free)))])
+    if name == "wrong_shape":
+        others = [s for s in SHAPES if s != o.shape]
+        return _replace_subject(spec, clip, shape=others[int(rng.integers(len(others)))])
+    if name == "wrong_direction":
+        start = o.start
+        if o.motion == "move":  # mirror the start too, so the object still crosses the frame
+            mirror = {"left", "right"} & set(o.direction.split("-")), {"up", "down"} & set(o.direction.split("-"))
+            start = (1.0 - start[0] if mirror[0] else start[0], 1.0 - start[1] if mirror[1] else start[1])
+        return _replace_subject(spec, clip, direction=OPPOSITE[o.direction], start=start)
+    if name == "reverse":
+        return frames[::-1].copy()
+    if name == "shuffle":
+        order = rng.permutation(n)
+        while n > 2 and (np.diff(order) == 1).mean() > 0.5:
+            order = rng.permutation(n)
+        return frames[order].copy()
+    if name == "freeze":
+        return np.repeat(frames[:1], n, axis=0)
+    background = _without_subject(spec, clip)
+    if name == "delete":
+        out = frames.copy()
+        out[n // 2 :] = background[n // 2 :]
+        return out
+    centre = clip.truth[0].centre  # (T, 2) pixels
+    shift = np.zeros((n, 2))
+    if name == "flip_gravity":
+        # Mirror the height about the middle of its range: it starts low and falls upward, in frame.
+        y = centre[:, 1]
+        shift[:, 1] = y[0] + y.max() - 2.0 * y
+        return _move_subject(clip, background, shift)
+    if name == "teleport":
+        # Jump a third of the frame at mid-video, toward the side with more room.
+        c = centre[n // 2] / [w, h]
+        shift[n // 2 :] = [(0.33 if c[0] < 0.5 else -0.33) * w, (0.2 if c[1] < 0.5 else -0.2) * h]
+        return _move_subject(clip, background, shift)
+    raise ValueError(f"unknown corruption {name!r}; known: {sorted(CORRUPTIONS)}")
 
 
-def shuffle(frames: np.ndarray, seed: int = 0) -> np.ndarray:
-    return frames[np.random.default_rng(seed).permutation(len(frames))].copy()
+def judge(name: str, clean: dict, wrong: dict) -> tuple[bool, list[str]] | None:
+    """(caught, broken): whether the target dimension fails on the wrong video, and which other
+    dimensions that passed on the clean video (and are not expected to move) now fail. None when
+    the target does not pass on the clean video (not measurable there, e.g. motion under a camera
+    move on a plain background), so there is nothing to break.
 
-
-def freeze(frames: np.ndarray) -> np.ndarray:
-    return np.repeat(frames[:1], len(frames), axis=0)
-
-
-def flip_gravity(frames: np.ndarray) -> np.ndarray:
-    """Upside down: falls go up and speed up upward."""
-    return frames[:, ::-1].copy()
-
-
-def delete(frames: np.ndarray, colour: str, background: np.ndarray, start: int) -> np.ndarray:
-    """Remove one object from frame `start` on, filling with the background frames given."""
-    out = frames.copy()
-    m = _object_mask(frames, colour, 90.0)
-    out[start:][m[start:]] = background[start:][m[start:]]
-    return out
-
-
-def teleport(frames: np.ndarray, colour: str, background: np.ndarray, start: int, shift: tuple[int, int]) -> np.ndarray:
-    """Move one object by `shift` pixels (dx, dy) from frame `start` on."""
-    out = frames.copy()
-    m = _object_mask(frames, colour, 90.0)
-    for t in range(start, len(frames)):
-        obj = np.where(m[t][..., None], frames[t], 0)
-        out[t][m[t]] = background[t][m[t]]
-        moved = np.roll(np.roll(m[t], shift[1], 0), shift[0], 1)
-        src = np.roll(np.roll(obj, shift[1], 0), shift[0], 1)
-        out[t][moved] = src[moved]
-    return out
+    `clean` / `wrong` are score dicts of DimScore for the same expectation.
+    """
+    target, also = CORRUPTIONS[name]
+    targets = target.split("|")
+    if clean[targets[0]].passed is not True:
+        return None
+    caught = any(wrong[t].passed is False for t in targets)
+    broken = [k for k, v in clean.items()
+              if k not in targets and k not in also and v.passed is True and wrong[k].passed is False]
+    return caught, broken

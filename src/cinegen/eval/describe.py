@@ -5,9 +5,10 @@ frame by colour (segment.py), 3. tracks: blobs linked across frames by colour an
 position, 4. camera motion from the textured background, 5. per track: colour, shape, size,
 motion. Coordinates in the result are normalised like the world's (x / width, y / height).
 
-Camera on a solid background: a plain colour carries no texture, so a pan or zoom there is seen
-only as every object moving together, which cannot be told apart from the objects moving. We
-report the camera as "unknown" on solid backgrounds and do not compensate object tracks.
+Camera: what a background can show is in camera.OBSERVABLE. A plain colour carries no texture,
+so a pan or zoom there is seen only as every object moving together, which cannot be told apart
+from the objects moving: the camera is "unknown" and object tracks are not compensated. A sky
+is the same in every column, so a left/right pan over it is invisible (`camera_observable`).
 """
 from __future__ import annotations
 
@@ -18,16 +19,20 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from cinegen.eval import segment
-from cinegen.eval.camera import estimate_camera
+from cinegen.eval.camera import OBSERVABLE, estimate_camera
 from cinegen.eval.motion import classify_motion
-from cinegen.eval.shapes import classify_shape, orientation, unit_area
+from cinegen.eval.shapes import classify_shape, features, orientation, symmetry_order, unit_area
 from cinegen.world.spec import SIZES
+
+
+MIN_SHAPE_PX = 10.0  # objects narrower than this (pixels) are too small to name their shape
+CUT_CHANGED = 0.12  # share of the frame a cut must change
 
 
 @dataclass
 class ObjectTrack:
     colour: str
-    shape: str
+    shape: str  # "unknown" when too small to tell (MIN_SHAPE_PX)
     size: str
     motion: str
     direction: str | None
@@ -71,6 +76,7 @@ class Description:
     frame_diff: np.ndarray  # (T-1,) mean absolute frame difference in [0, 1]
     background_diff: np.ndarray  # (T-1,) the same over pixels no object covers
     shot: np.ndarray  # (T,) shot index per frame
+    camera_observable: tuple[str, ...] = ()  # camera axes this background shows: x, y, zoom
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,7 +85,8 @@ class Description:
             "fps": self.fps,
             "n_frames": self.n_frames,
             "background": {"kind": self.background, "colour": self.background_colour},
-            "camera": {"motion": self.camera_motion, "direction": self.camera_direction},
+            "camera": {"motion": self.camera_motion, "direction": self.camera_direction,
+                       "observable": list(self.camera_observable)},
             "cuts": list(self.cuts),
             "objects": [o.summary() for o in self.objects],
         }
@@ -95,14 +102,18 @@ def check_frames(frames: np.ndarray) -> np.ndarray:
 
 
 def detect_cuts(frames: np.ndarray) -> tuple[list[int], np.ndarray]:
-    """Frame indices that start a new shot: a frame difference far above its neighbours'."""
-    f = frames.astype(np.float32)
-    d = np.abs(np.diff(f, axis=0)).mean(axis=(1, 2, 3)) / 255.0  # (T-1,)
+    """Frame indices that start a new shot: a frame difference far above its neighbours' that
+    changes a good part of the frame (one object jumping or vanishing changes only its own area)."""
+    diff = np.abs(np.diff(frames.astype(np.int16), axis=0)).max(-1)  # (T-1, H, W)
+    d = diff.mean(axis=(1, 2)) / 255.0  # (T-1,)
+    changed = (diff > 24).mean(axis=(1, 2))  # (T-1,) share of pixels that clearly change
     cuts = []
     for i, v in enumerate(d):
         others = np.delete(d[max(0, i - 4) : i + 5], min(i, 4))
         base = float(np.median(others)) if len(others) else 0.0
-        if v > 0.03 and v > 4.0 * base + 0.01:
+        share = float(np.median(np.delete(changed[max(0, i - 4) : i + 5], min(i, 4)))) if len(others) else 0.0
+        spike = v > 4.0 * base + 0.01 or changed[i] > 3.0 * share + 0.05
+        if v > 0.03 and spike and changed[i] > CUT_CHANGED:
             cuts.append(i + 1)
     return cuts, d
 
@@ -140,6 +151,26 @@ def _link(blobs_per_frame: list[list[segment.Blob]], scale: float, fps: float) -
     return tracks
 
 
+def _relink(tracks: list[list[tuple[int, segment.Blob]]]) -> list[list[tuple[int, segment.Blob]]]:
+    """Join a track that ends to the next one of its colour that starts later, whatever the distance.
+
+    The linker's distance gate splits an object that jumps (a teleport) or comes back elsewhere
+    after an occlusion into two tracks; as one track, smoothness and permanence can judge the
+    jump, and count does not see two objects where there was one.
+    """
+    tracks = sorted(tracks, key=lambda tr: tr[0][0])
+    out: list[list[tuple[int, segment.Blob]]] = []
+    for tr in tracks:
+        colour = tr[0][1].colour
+        same = [o for o in out if o[0][1].colour == colour]
+        ended = [o for o in same if o[-1][0] < tr[0][0]]
+        if same and len(ended) == len(same) and len(ended) == 1:
+            ended[0].extend(tr)  # the only earlier track of this colour, and it has ended
+        else:
+            out.append(tr)
+    return out
+
+
 def size_class(area_frac: float, shape: str) -> str:
     """Size class from the soft area (fraction of min(H, W)²) and the shape's area per diameter²."""
     diameter = 2 * np.sqrt(area_frac / unit_area(shape))  # in min(H, W) units
@@ -154,8 +185,12 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     side = min(h, w)
     # 1. Background kind (majority over frames) and cuts.
     step = max(1, n // 16)
-    kinds = [segment.background_kind(f) for f in frames[::step]]
-    kind = max(set(kinds), key=kinds.count)
+    sub = max(1, min(h, w) // 64)  # the kind needs no more than ~64 pixels a side
+    kinds = [segment.background_kind(f[::sub, ::sub]) for f in frames[:: max(1, n // 6)]]
+    # A close-up may show only the plain wall above a checker floor or a patch of sky: a kind
+    # seen in a good share of the frames wins over a plain colour.
+    share = {k: kinds.count(k) / len(kinds) for k in set(kinds)}
+    kind = "checker" if share.get("checker", 0) >= 0.25 else "sky" if share.get("sky", 0) >= 0.25 else "solid"
     cuts, frame_diff = detect_cuts(frames)
     shot = np.zeros(n, dtype=int)
     for c in cuts:
@@ -166,34 +201,29 @@ def describe(frames: np.ndarray, fps: float) -> Description:
         bg_colour = segment.nearest_background_colour(med)
     # 2. Blobs per frame. Smallest object: "small" at half area, partly hidden.
     min_area = max(3.0, 0.1 * (SIZES["small"] * side) ** 2)
-    per_frame = [segment.blobs(f, kind, min_area) for f in frames]
+    per_frame = segment.video_blobs(frames, kind, min_area)
     # Background-only frame difference (flicker): pixels no blob box touches in either frame.
     covered = np.zeros((n, h, w), dtype=bool)
     for t, bl in enumerate(per_frame):
         for b in bl:
             x0, y0, x1, y1 = b.box
             covered[t, max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = True
-    bdiff = np.zeros(max(n - 1, 0))
-    for t in range(n - 1):
-        free = ~(covered[t] | covered[t + 1])
-        if free.any():
-            bdiff[t] = np.abs(frames[t + 1].astype(np.float32) - frames[t])[free].mean() / 255.0
+    free = ~(covered[:-1] | covered[1:])  # (T-1, H, W)
+    change = np.abs(np.diff(frames.astype(np.int16), axis=0)).sum(-1) / 3.0  # (T-1, H, W)
+    bdiff = (change * free).sum(axis=(1, 2)) / np.maximum(free.sum(axis=(1, 2)), 1) / 255.0
     # 3. Tracks. Drop short flickers of noise (fewer than 3 frames or 10% of the video).
     raw = _link(per_frame, side, fps)
     min_len = max(2, min(3, n), int(0.1 * n))
-    raw = [tr for tr in raw if len(tr) >= min_len]
+    raw = _relink([tr for tr in raw if len(tr) >= min_len])
     # 4. Camera from the background texture.
-    if kind == "solid":
-        cam_motion, cam_dir, path = "unknown", None, np.tile([0.0, 0.0, 1.0], (n, 1))
-    else:
-        cam_motion, cam_dir, path = estimate_camera(frames, kind, covered, shot)
+    cam_motion, cam_dir, path = estimate_camera(frames, kind, covered, shot)
     # 5. Per-track attributes.
     objects = []
     for tr in raw:
         objects.append(_track(tr, n, w, h, fps, path, shot))
     objects.sort(key=lambda o: (-o.visible.sum(), o.colour))
     return Description(w, h, float(fps), n, kind, bg_colour, cam_motion, cam_dir, cuts, objects,
-                       path, frame_diff, bdiff, shot)
+                       path, frame_diff, bdiff, shot, OBSERVABLE[kind])
 
 
 def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: float,
@@ -222,17 +252,26 @@ def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: floa
     picks = sorted(picks, key=lambda tb: tb[0])
     idx = np.linspace(0, len(picks) - 1, min(len(picks), 7)).round().astype(int)
     sample = [picks[i] for i in np.unique(idx)]
-    shape, _ = classify_shape([b.mask for _, b in sample])
-    per_frame_shapes = [classify_shape([b.mask])[0] for _, b in sample]
+    feats = [features(b.mask) for _, b in sample]
+    shape, _ = classify_shape([b.mask for _, b in sample], feats)
+    per_frame_shapes = [classify_shape([b.mask], [f])[0] for (_, b), f in zip(sample, feats)]
     angle = np.full(n, np.nan)
-    for t, b in tr:
-        if not b.touches_border:
-            angle[t] = orientation(b.mask, shape)
-    # Size from the first shot's unoccluded frames, undoing any camera zoom.
-    first_shot = [(t, b) for t, b in full if shot[t] == shot[full[0][0]]]
-    areas = [b.area / path[t, 2] ** 2 for t, b in first_shot[:5]]
-    size = size_class(float(np.max(areas)) / side**2, shape)
+    if symmetry_order(shape):  # a disc has no orientation
+        for t, b in tr:
+            if not b.touches_border:
+                angle[t] = orientation(b.mask, shape)
+    # Size from the first unoccluded frames of each shot, undoing the camera's zoom within the
+    # shot. A closer framing only makes things look bigger, so the smallest over shots is the
+    # widest view's (a close-up of a small ball and a wide shot of a large one look alike).
+    sizes = []
+    for k in sorted({int(shot[t]) for t, _ in full}):
+        in_shot = [(t, b) for t, b in full if shot[t] == k][:2]  # before much grow / shrink
+        sizes.append(max(b.area / path[t, 2] ** 2 for t, b in in_shot))
+    size = size_class(float(min(sizes)) / side**2, shape)
     motion, direction = classify_motion(centre, area, angle, visible, border, shape, fps, path, shot)
+    # Below MIN_SHAPE_PX across, blur (a codec, a downscale) rounds corners into other shapes.
+    if 2 * np.sqrt(top_area / unit_area(shape)) < MIN_SHAPE_PX:
+        shape, per_frame_shapes = "unknown", []
     drift = float(np.mean([c != colour_idx for c in colours]))
     return ObjectTrack(segment.COLOUR_NAMES[colour_idx], shape, size, motion, direction, centre, visible,
                        area, angle, border, per_frame_shapes, drift)

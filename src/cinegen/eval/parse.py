@@ -44,8 +44,10 @@ def parse(prompt: str, shots: int | None = None) -> Expected:
     from cinegen.world.parse import parse_prompt
 
     p = parse_prompt(prompt)
+    # Apparent size depends on framing: with no wide shot asked for, size cannot be judged.
+    sized = not p.framings or "wide" in p.framings
     objs = tuple(
-        ExpectedObject(o.colour, o.shape, o.size, o.motion, o.direction) for o in p.objects
+        ExpectedObject(o.colour, o.shape, o.size if sized else None, o.motion, o.direction) for o in p.objects
     )
     return Expected(
         prompt=prompt,
@@ -61,8 +63,10 @@ def parse(prompt: str, shots: int | None = None) -> Expected:
 
 def expected_from_spec(spec: Any) -> Expected:
     """The ground-truth expectation of a world SceneSpec (every attribute stated)."""
+    sized = not spec.shots or any(s.framing == "wide" for s in spec.shots)  # see parse()
     objs = tuple(
-        ExpectedObject(o.colour, o.shape, o.size, o.motion, o.direction if o.motion in ("move", "orbit") else None)
+        ExpectedObject(o.colour, o.shape, o.size if sized else None, o.motion,
+                       o.direction if o.motion in ("move", "orbit") else None)
         for o in spec.objects
     )
     bg = spec.background
@@ -74,8 +78,22 @@ def expected_from_spec(spec: Any) -> Expected:
         background_colour=bg.colour if bg.kind == "solid" else None,
         camera_motion=cam.motion,
         camera_direction=cam.direction,
-        shots=max(1, len(spec.shots)),
+        shots=visible_shots(spec),
     )
+
+
+def visible_shots(spec: Any) -> int:
+    """Shots of a spec that a viewer can tell apart: a cut between two shots of the same framing
+    after a still camera shows the same view on both sides (and on a plain background a
+    reframing moves only the objects, which reads as motion, not a cut)."""
+    n = 1
+    for prev, cur in zip(spec.shots, spec.shots[1:]):
+        plain = spec.background.kind == "solid"
+        if cur.framing != prev.framing and not plain or prev.camera.motion != "static" and not plain:
+            n += 1
+        elif plain and cur.framing != prev.framing and "close-up" in (cur.framing, prev.framing):
+            n += 1  # objects grow or shrink a lot at once: enough of the frame changes
+    return n
 
 
 __all__ = ["Expected", "ExpectedObject", "parse", "expected_from_spec", "field"]

@@ -1,4 +1,4 @@
-"""Pixels → background model and per-colour object blobs, one frame at a time. Pure numpy + scipy.
+"""Pixels → background model and per-colour object blobs, for a whole video at once. numpy + scipy.
 
 An object pixel is explained as a blend between the local background colour b and one of the
 world's object colours c: p ≈ b + α (c − b). Projecting onto that line gives the coverage α (so
@@ -6,9 +6,12 @@ anti-aliased and codec-blurred edges count fractionally) and a residual that say
 the right colour at all. The background is modelled per frame from the frame itself, so a moving
 camera or a cut needs no special case:
 
-- solid:   one colour (the frame's median),
+- solid:   one colour per frame (the frame's median),
 - sky:     one colour per row (a vertical gradient),
-- checker: one of two colours per pixel (the two dominant non-object colours).
+- checker: per pixel the nearest of the row's median, the video's dominant non-object colours
+           (tiles, wall) and the tiles' mean (their anti-aliased edges).
+
+Everything is vectorised over frames: the per-frame Python work is only the blob bookkeeping.
 """
 from __future__ import annotations
 
@@ -27,8 +30,11 @@ BG_PALETTE = np.array([BACKGROUND_COLOURS[c] for c in BG_NAMES], dtype=np.float3
 # Half the smallest distance between two object colours (orange-yellow, ~81): a pixel further
 # than this from every blend line is not an object pixel.
 MAX_RESIDUAL = 38.0
-# A pixel counts toward the blob mask at half coverage or more.
-MIN_ALPHA = 0.5
+MIN_ALPHA = 0.5  # a pixel counts toward the blob mask at half coverage or more
+DIFF_MIN = 8.0  # a pixel this close to its background model is background (codec noise)
+# 2-D connectivity inside each frame of a (T, H, W) volume: never link across time.
+PLANE = np.zeros((3, 3, 3), dtype=bool)
+PLANE[1] = True
 
 
 @dataclass
@@ -43,114 +49,126 @@ class Blob:
     touches_border: bool
 
 
-def _saturation(rgb: np.ndarray) -> np.ndarray:
-    return rgb.max(axis=-1) - rgb.min(axis=-1)
-
-
 def background_kind(frame: np.ndarray) -> str:
-    """Classify one frame's background: 'solid', 'sky' or 'checker' (see module docstring)."""
+    """Classify one frame's background: 'solid', 'sky' or 'checker'."""
     f = frame.astype(np.float32)
     rows = np.median(f, axis=1)  # (H, 3)
     resid = np.abs(f - rows[:, None, :]).max(axis=-1)  # (H, W)
-    # A checker row differs from its median over about half its pixels; an object row less.
-    textured = np.mean(resid > 12, axis=1) > 0.45  # (H,)
-    if textured.mean() > 0.12:
+    grayish = f.max(-1) - f.min(-1) < 50  # tiles are gray; objects (and sky) are saturated
+    # A checker row differs from its median over about half its pixels; objects do not count.
+    textured = np.mean((resid > 12) & grayish, axis=1) > 0.3  # (H,)
+    if textured.mean() > 0.06:
         return "checker"
+    # A plain colour fills most of the frame; a sky gradient keeps changing from row to row.
+    if np.mean(np.abs(f - np.median(f.reshape(-1, 3), axis=0)).max(-1) < 12) > 0.4:
+        return "solid"
     span = (rows.max(axis=0) - rows.min(axis=0)).max()
-    if span > 30:
-        return "sky"
-    return "solid"
+    return "sky" if span > 30 else "solid"
 
 
-def background_model(frame: np.ndarray, kind: str) -> np.ndarray:
-    """Per-pixel background colour estimate, (H, W, 3) float32.
-
-    Candidates: the row's median colour (solid, sky gradient, a plain wall) and, for checker, the
-    frame's most common colours (the tiles); each pixel takes the nearest candidate.
-    """
-    f = frame.astype(np.float32)
-    if kind == "solid":
-        return np.broadcast_to(np.median(f.reshape(-1, 3), axis=0), f.shape)
-    rows = np.broadcast_to(np.median(f, axis=1)[:, None, :], f.shape)
-    if kind == "sky":
-        return rows
-    px = f.reshape(-1, 3)
+def _modes(frames: np.ndarray, k: int = 3) -> np.ndarray:
+    """The k most common low-saturation colours of a video (checker tiles, wall), (k', 3)."""
+    px = frames[:: max(1, len(frames) // 8), ::2, ::2].reshape(-1, 3).astype(np.float32)
+    px = px[px.max(-1) - px.min(-1) < 40]  # object colours are saturated: leave them out
+    if not len(px):
+        return np.zeros((0, 3), np.float32)
     q = (px // 12).astype(np.int32)
     key = q[:, 0] * 4096 + q[:, 1] * 64 + q[:, 2]
     vals, counts = np.unique(key, return_counts=True)
     centres: list[np.ndarray] = []
-    for k in vals[np.argsort(counts)[::-1][:8]]:
-        c = np.median(px[key == k], axis=0)
+    for v in vals[np.argsort(counts)[::-1][:8]]:
+        c = np.median(px[key == v], axis=0)
         if all(np.abs(c - d).max() > 20 for d in centres):
             centres.append(c)
-        if len(centres) == 3:
+        if len(centres) == k:
             break
-    cand = np.concatenate([rows[:, :, None, :], np.broadcast_to(np.stack(centres), f.shape[:2] + (len(centres), 3))], axis=2)
-    d = ((f[:, :, None, :] - cand) ** 2).sum(-1)  # (H, W, C)
-    pick = np.argmin(d, axis=-1)
-    return np.take_along_axis(cand, pick[..., None, None], 2)[:, :, 0]
+    return np.stack(centres).astype(np.float32)
 
 
-def coverage(frame: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def background_model(frames: np.ndarray, kind: str) -> np.ndarray:
+    """Background colour per pixel, float32, broadcastable to frames (T, H, W, 3)."""
+    f = frames.astype(np.float32)
+    t = len(f)
+    if kind == "solid":
+        sub = f[:, ::2, ::2].reshape(t, -1, 3)
+        return np.median(sub, axis=1)[:, None, None, :]  # (T, 1, 1, 3)
+    rows = np.median(f, axis=2)[:, :, None, :]  # (T, H, 1, 3)
+    if kind == "sky":
+        return rows
+    modes = _modes(frames)
+    if len(modes) >= 2:  # the mean of the two tile colours: their anti-aliased edges
+        modes = np.concatenate([modes, modes[:2].mean(0, keepdims=True)])
+    best = np.broadcast_to(rows, f.shape).copy()
+    dist = ((f - rows) ** 2).sum(-1)  # (T, H, W)
+    for c in modes:
+        d = ((f - c) ** 2).sum(-1)
+        closer = d < dist
+        best[closer] = c
+        dist = np.where(closer, d, dist)
+    return best
+
+
+def coverage(frames: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel best object colour and its coverage α in [0, 1].
 
-    Returns (label (H, W) int, -1 = background; alpha (H, W) float32). Only pixels that differ
-    from the background model are examined (most of a frame is background).
+    Returns (label (T, H, W) int8, -1 = background; alpha (T, H, W) float32). Only pixels that
+    differ from the background model are examined (most of a frame is background).
     """
-    h, w, _ = frame.shape
-    label = np.full((h, w), -1, dtype=np.int64)
-    alpha_out = np.zeros((h, w), dtype=np.float32)
-    p_all = frame.astype(np.float32)
-    diff = np.abs(p_all - bg).max(axis=-1)
-    sel = diff > 8.0
+    p_all = frames.astype(np.float32)
+    bg = np.broadcast_to(bg, p_all.shape)
+    label = np.full(p_all.shape[:3], -1, dtype=np.int8)
+    alpha_out = np.zeros(p_all.shape[:3], dtype=np.float32)
+    sel = np.abs(p_all - bg).max(axis=-1) > DIFF_MIN
     if not sel.any():
         return label, alpha_out
-    p, b = p_all[sel], np.asarray(bg)[sel]  # (P, 3)
+    p, b = p_all[sel], bg[sel]  # (P, 3)
     d = p - b
     e = PALETTE[None] - b[:, None, :]  # (P, K, 3)
     ee = (e * e).sum(-1) + 1e-6  # (P, K)
     alpha = (d[:, None, :] * e).sum(-1) / ee  # (P, K)
     a = np.clip(alpha, 0.0, 1.0)
-    resid = np.sqrt(((d[:, None, :] - a[..., None] * e) ** 2).sum(-1))  # (P, K)
+    resid = ((d[:, None, :] - a[..., None] * e) ** 2).sum(-1)  # (P, K) squared
     # Colours indistinguishable from the background here cannot be seen on it.
     resid = np.where(ee > 40.0**2, resid, np.inf)
     best = np.argmin(resid, axis=-1)  # (P,)
     r = np.take_along_axis(resid, best[:, None], -1)[:, 0]
     al = np.take_along_axis(alpha, best[:, None], -1)[:, 0]
-    ok = (r < MAX_RESIDUAL) & (al > 0.15)
+    ok = (r < MAX_RESIDUAL**2) & (al > 0.15)
     label[sel] = np.where(ok, best, -1)
     alpha_out[sel] = np.where(ok, np.clip(al, 0.0, 1.0), 0.0)
     return label, alpha_out
 
 
-def blobs(frame: np.ndarray, kind: str, min_area: float) -> list[Blob]:
-    """Object blobs in one frame: components of each colour, fragments of one object merged."""
-    h, w, _ = frame.shape
-    bg = background_model(frame, kind)
-    label, alpha = coverage(frame, bg)
-    out: list[Blob] = []
-    structure = np.ones((3, 3), dtype=bool)
+def video_blobs(frames: np.ndarray, kind: str, min_area: float) -> list[list[Blob]]:
+    """Object blobs per frame: components of each colour, fragments of one object merged."""
+    t_len, h, w, _ = frames.shape
+    label, alpha = coverage(frames, background_model(frames, kind))
+    out: list[list[Blob]] = [[] for _ in range(t_len)]
     for k in np.unique(label):
         if k < 0:
             continue
-        hard = (label == k) & (alpha >= MIN_ALPHA)
+        soft = np.where(label == k, alpha, 0.0).astype(np.float32)  # (T, H, W)
+        hard = soft >= MIN_ALPHA
         if not hard.any():
             continue
         # Dilate before labelling: fragments split by a thin occluder or codec noise join up.
-        grown = ndimage.binary_dilation(hard, structure, iterations=1)
-        comp, n = ndimage.label(grown, structure)
-        soft = np.where(label == k, alpha, 0.0)
+        grown = ndimage.binary_dilation(hard, PLANE, iterations=1)
+        comp, n = ndimage.label(grown, PLANE)
+        idx = np.arange(1, n + 1)
+        areas = ndimage.sum_labels(soft, comp, idx)
         for i, sl in enumerate(ndimage.find_objects(comp), start=1):
-            m = (comp[sl] == i) * soft[sl]
-            area = float(m.sum())
-            if area < min_area:
+            area = float(areas[i - 1])
+            if sl is None or area < min_area:
                 continue
-            ys, xs = np.mgrid[sl[0], sl[1]]
-            cx = float((m * (xs + 0.5)).sum() / area)
-            cy = float((m * (ys + 0.5)).sum() / area)
-            y0, y1, x0, x1 = sl[0].start, sl[0].stop, sl[1].start, sl[1].stop
+            t = sl[0].start
+            m = (comp[t, sl[1], sl[2]] == i) * soft[t, sl[1], sl[2]]
+            ys = np.arange(sl[1].start, sl[1].stop) + 0.5
+            xs = np.arange(sl[2].start, sl[2].stop) + 0.5
+            cx = float((m.sum(0) * xs).sum() / area)
+            cy = float((m.sum(1) * ys).sum() / area)
+            y0, y1, x0, x1 = sl[1].start, sl[1].stop, sl[2].start, sl[2].stop
             border = x0 <= 0 or y0 <= 0 or x1 >= w or y1 >= h
-            out.append(Blob(int(k), area, (cx, cy), (x0, y0, x1, y1), m.astype(np.float32), border))
+            out[t].append(Blob(int(k), area, (cx, cy), (x0, y0, x1, y1), m.astype(np.float32), border))
     return out
 
 

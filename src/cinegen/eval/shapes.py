@@ -20,32 +20,42 @@ from cinegen.world.spec import SHAPES
 ORDERS = (2, 3, 4, 5, 6)
 
 
-def symmetry_features(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(strength per order in ORDERS, phase per order) of a soft mask (h, w)."""
+def _moments(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weights, centred complex positions z and |z| of the covered pixels of a soft mask."""
     h, w = mask.shape
-    ys, xs = np.mgrid[0:h, 0:w]
     m = mask.astype(np.float64)
     total = m.sum() + 1e-9
-    cx, cy = (m * xs).sum() / total, (m * ys).sum() / total
+    cx = (m.sum(0) * np.arange(w)).sum() / total
+    cy = (m.sum(1) * np.arange(h)).sum() / total
+    ys, xs = np.nonzero(m > 0)
     z = (xs - cx) + 1j * (ys - cy)
-    r = np.abs(z)
+    return m[ys, xs], z, np.abs(z)
+
+
+def symmetry_features(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(strength per order in ORDERS, phase per order) of a soft mask (h, w)."""
+    mz, z, r = _moments(mask)
     strength, phase = [], []
-    for k in ORDERS:
-        c = (m * z**k).sum()
-        strength.append(abs(c) / ((m * r**k).sum() + 1e-9))
+    zk, rk = z * z, r * r
+    for _ in ORDERS:  # orders 2, 3, ... built up by repeated multiplication
+        c = (mz * zk).sum()
+        strength.append(abs(c) / ((mz * rk).sum() + 1e-9))
         phase.append(np.angle(c))
+        zk, rk = zk * z, rk * r
     return np.array(strength), np.array(phase)
 
 
 def fill_ratio(mask: np.ndarray) -> float:
     """Area over the area of the disc with the same second moment (1 for a disc)."""
-    h, w = mask.shape
-    ys, xs = np.mgrid[0:h, 0:w]
-    m = mask.astype(np.float64)
-    a = m.sum() + 1e-9
-    cx, cy = (m * xs).sum() / a, (m * ys).sum() / a
-    j = (m * ((xs - cx) ** 2 + (ys - cy) ** 2)).sum()  # polar moment; a disc has a² / 2π
+    mz, _, r = _moments(mask)
+    a = mz.sum() + 1e-9
+    j = (mz * r * r).sum()  # polar moment; a disc has a² / 2π
     return float(a * a / (2 * np.pi * j + 1e-9))
+
+
+def features(mask: np.ndarray) -> np.ndarray:
+    """Symmetry strengths (ORDERS) and the fill ratio: the vector classify_shape compares."""
+    return np.append(symmetry_features(mask)[0], fill_ratio(mask))
 
 
 def rasterise(shape: str, radius_px: float, angle: float = 0.0, supersample: int = 4) -> np.ndarray:
@@ -76,18 +86,22 @@ def _templates(area_px: int) -> dict[str, np.ndarray]:
             continue  # the square turned 45 degrees: told apart by orientation, see classify_shape
         radius = np.sqrt(area_px / unit_area(shape))
         masks = [rasterise(shape, radius, a) for a in (0.0, 0.13, 0.31, 0.52)]
-        feats = [np.append(symmetry_features(m)[0], fill_ratio(m)) for m in masks]
-        out[shape] = np.mean(feats, axis=0)
+        out[shape] = np.mean([features(m) for m in masks], axis=0)
     return out
 
 
-def classify_shape(masks: list[np.ndarray]) -> tuple[str, float]:
-    """Name the shape seen in several masks of one object; returns (shape, margin of the vote)."""
-    feats = [np.append(symmetry_features(m)[0], fill_ratio(m)) for m in masks]
+def classify_shape(masks: list[np.ndarray], feats: list[np.ndarray] | None = None) -> tuple[str, float]:
+    """Name the shape seen in several masks of one object; returns (shape, margin of the vote).
+
+    The first mask decides square vs diamond (the same shape turned 45°): give the earliest view.
+    """
+    if feats is None:
+        feats = [features(m) for m in masks]
     f = np.median(np.stack(feats), axis=0)
     area = float(np.median([m.sum() for m in masks]))
     # Quantise the area (log scale) so the template cache stays small.
-    q = int(round(np.exp(round(np.log(max(area, 4.0)) * 8) / 8)))
+    # Past ~1500 px the features no longer change with size, so larger blobs share one template.
+    q = int(round(np.exp(round(np.log(min(max(area, 4.0), 1500.0)) * 8) / 8)))
     tpl = _templates(q)
     dist = {s: float(np.abs(f - t).sum()) for s, t in tpl.items()}
     ranked = sorted(dist, key=dist.get)
@@ -106,8 +120,8 @@ def orientation(mask: np.ndarray, shape: str) -> float:
     k = symmetry_order(shape) or None
     if k is None:
         return float("nan")
-    _, phase = symmetry_features(mask)
-    return float(phase[ORDERS.index(k)] / k)
+    mz, z, _ = _moments(mask)
+    return float(np.angle((mz * z**k).sum()) / k)
 
 
 def symmetry_order(shape: str) -> int:

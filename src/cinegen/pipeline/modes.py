@@ -127,17 +127,20 @@ def connect(
 
 def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True, progress=None, mark: bool = True,
          **kw) -> GenerationResult:
-    """A video whose last frame flows into its first: a clip, then a transition from its end to its start."""
+    """A video whose last frame flows into its first: a clip, then a transition from its end back to its start.
+
+    About a quarter of the frames are the transition; the total is exactly round(seconds · fps) frames.
+    """
     req = pipe.request(prompt, seconds=seconds, **kw)
-    bridge_s = max(4 / req.fps, req.seconds * 0.25)
-    base = pipe(prompt, seconds=req.seconds - bridge_s if req.seconds > 2 * bridge_s else req.seconds,
-                expand=expand, mark=False, **kw)
-    base_frames = base.frames
-    if len(base_frames) < CONTEXT_FRAMES:
-        raise InputError(f"a loop needs at least {CONTEXT_FRAMES / req.fps:.2f} s")
-    bridge = connect(pipe, prompt, base_frames, base_frames, seconds=bridge_s, expand=expand, progress=progress,
-                     mark=False, **kw)
-    frames = np.concatenate([base_frames, bridge.frames[1:-1]])  # drop the duplicated endpoints
+    n_bridge = max(1, round(req.n_frames / 16))  # latent frames of the transition
+    middle = 4 * n_bridge - 1  # frames strictly between the clip's last frame and its first
+    n_base = req.n_frames - middle
+    if n_base < CONTEXT_FRAMES:
+        raise InputError(f"a loop needs at least {(CONTEXT_FRAMES + 3) / req.fps:.2f} s at {req.fps:g} fps")
+    base = pipe(prompt, seconds=n_base / req.fps, expand=expand, mark=False, **kw)
+    bridge = connect(pipe, prompt, base.frames, base.frames, seconds=4 * n_bridge / req.fps, expand=expand,
+                     progress=progress, mark=False, **kw)
+    frames = np.concatenate([base.frames, bridge.frames[1:-1]])  # drop the duplicated endpoints
     frames = _mark(pipe, frames) if mark else frames
     return GenerationResult(frames, req.fps, req.prompt, base.encoded_prompt, req.seed, req.steps, {})
 

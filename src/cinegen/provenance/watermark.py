@@ -1,34 +1,41 @@
-"""Invisible video watermark: keyed spread-spectrum chips on a coarse grid, the same bits in every frame.
+"""Invisible video watermark: orthogonal keyed carriers on a coarse grid, the same mark in every frame.
 
 Design, for tiny frames (64×64 at 8 fps) that may be re-encoded, halved, cropped, trimmed:
-- The mark lives on a G×G grid of smooth bumps over the central region of the frame, in
-  normalised coordinates, so it does not depend on resolution (downscale) and a centre crop
-  that keeps the region keeps all of it. Cells are large (≥ 2 px after a 0.5× downscale and an
-  80 % crop), i.e. low frequencies, which H.264 keeps.
-- Each of the 3·G² chips (grid cell × opponent colour channel: luma and two chroma axes) has a
-  keyed random sign. A third of the chips carry a known sync code; the rest are split between
-  the 72 bits of the Reed-Solomon coded payload (5 bytes + 4 parity).
-- A chip is read as its bump coefficient (least squares) minus the blur of its neighbours
-  (removes the smooth part of the host). Embedding is informed (the host is known there): each
-  frame gets the pattern that makes the most chips read their target sign with a margin within
-  the PSNR budget, sync chips first. Every frame carries the same bits, so any trimmed piece and
-  any frame rate carry them; the detector averages all frames.
-- Detection is a sign test over the sync chips, searched over centre-crop hypotheses: for
-  unmarked content the key's chip signs are independent of the video, so the binomial tail is an
-  exact false-alarm probability for any content; the union bound over hypotheses is reported.
+- The frame is read as a G×G grid of smooth bumps over the central region [m, 1 - m]², in
+  normalised coordinates, in three orthonormal colour axes (luma and two chroma axes). The
+  reading of a chip is its least-squares bump coefficient minus a blur of its neighbours, which
+  removes the smooth part of the picture (and any brightness offset). The grid is coarse (low
+  spatial frequencies, which H.264 and downscaling keep) and tied to the frame, not to pixels,
+  so a downscale is the same grid and a centre crop is the same grid seen at a smaller scale;
+  the detector searches a few crop scales.
+- Two jobs, separate carriers: one sync carrier for detection and one carrier per coded bit
+  (72 = 5 payload bytes + 4 Reed-Solomon parity bytes), all orthonormal in chip space (so no
+  bit leaks into another, or into the sync), key-seeded, each spread over every chip.
+- Embedding is informed (the host is known there, not at detection): each frame gets the
+  smallest change that makes its own readings show the sync and every bit with a margin, the
+  margins as large as the PSNR budget allows. Every frame is marked alone with the same
+  carriers, so chunked embedding equals whole, and any trimmed piece or resampled frame rate
+  still carries the whole mark; the detector averages all frames first.
+- Detection: z = <s, u> / sqrt(Σ w² u²) where u are the clipped readings of the mean frame and s
+  the sync carrier, drawn i.i.d. N(0, w²) from the key. For any content that is independent of
+  the key, z is exactly N(0, 1), so p_false_alarm = H · P(N(0,1) > z) over the H crop scales
+  searched (union bound) is honest whatever the video shows; the benchmark checks it on photos.
 
-Spread spectrum after Cox et al., "Secure spread spectrum watermarking for multimedia" (1997).
+Spread spectrum after Cox et al., "Secure spread spectrum watermarking for multimedia" (1997);
+informed embedding after Malvar & Florêncio, "Improved spread spectrum" (2003).
 """
 from __future__ import annotations
 
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import reedsolo
-from scipy.ndimage import gaussian_filter
-from scipy.stats import binom
+from scipy.linalg import eigh
+from scipy.ndimage import maximum_filter
+from scipy.stats import norm
 
 from cinegen.common.errors import InputError
 
@@ -43,33 +50,51 @@ _OPPONENT = np.array(
 ) / np.array([[math.sqrt(3)], [math.sqrt(2)], [math.sqrt(6)]])
 
 
+def _default_crops() -> tuple[float, ...]:
+    """Centre-crop scales searched: 1.0 down to 0.70, finer where crops of ~80 % land after rounding."""
+    return tuple(sorted({round(1.0 - 0.01 * i, 3) for i in range(31)} | {round(0.78 + 0.004 * i, 3) for i in range(11)},
+                        reverse=True))
+
+
 @dataclass(frozen=True)
 class WatermarkConfig:
-    key: int = 0xC1E6E4  # seeds the chip signs and layout; detection needs the same key
-    grid: int = 12  # cells per side of the marked region
+    key: int = 0xC1E6E4  # seeds the carriers; detection needs the same key
+    grid: int = 9  # bumps per side of the marked region
     margin: float = 0.1  # the region is [margin, 1 - margin] of each axis: survives a centre crop to 80 %
-    psnr_db: float = 40.5  # marked vs unmarked, over every frame
-    sync_priority: float = 0.3  # sync chips are fixed before bit chips that cost up to 3x less
-    margin_coef: tuple[float, float, float] = (2.0, 2.0, 2.0)  # wanted |chip| after whitening: luma, red-green, yellow-blue
-    sync_fraction: float = 1 / 3  # chips given to the known sync code
-    whiten_sigma: float = 0.7  # cells; the host's smooth part removed before correlating
-    crops: tuple[float, ...] = tuple(round(1.0 - 0.01 * i, 2) for i in range(31))  # centre-crop hypotheses searched
+    psnr_db: float = 40.3  # marked vs unmarked, every frame
+    channel_weights: tuple[float, float, float] = (1.0, 0.5, 0.5)  # carrier share: luma, red-green, yellow-blue
+    sync_share: float = 3.0  # sync margin over one bit's margin (detection comes first)
+    cancel_share: float = 0.4  # at most this share of the budget cancels the picture's own readings
+    sync_band: int = 5  # chips with max(i, j) <= this (low frequencies, which H.264 keeps) carry the sync; the rest the bits
+    skip_low: int = 2  # chips (i, j) with i + j below this are not used: the picture's smooth part lives there
+    edge_threshold: float = 12.0  # pixel differences (opponent units) above this are picture edges, not mark
+    clip: float = 3.0  # readings clipped at this many robust standard deviations: bounds one chip's say
+    crops: tuple[float, ...] = _default_crops()  # centre-crop scales searched
     max_false_alarm: float = 1e-6  # detected when the false-alarm bound is below this
 
     def __post_init__(self) -> None:
-        if not 4 <= self.grid <= 64:
-            raise InputError(f"watermark grid must be in [4, 64], got {self.grid}")
+        if not 4 <= self.grid <= 32:
+            raise InputError(f"watermark grid must be in [4, 32], got {self.grid}")
         if not 0.0 <= self.margin < 0.4:
             raise InputError(f"watermark margin must be in [0, 0.4), got {self.margin}")
         if not 20.0 <= self.psnr_db <= 70.0:
             raise InputError(f"watermark psnr_db must be in [20, 70], got {self.psnr_db}")
-        if len(self.margin_coef) != 3 or min(self.margin_coef) <= 0:
-            raise InputError(f"margin_coef must be 3 positive numbers, got {self.margin_coef}")
-        if not 0.05 <= self.sync_fraction <= 0.9:
-            raise InputError(f"sync_fraction must be in [0.05, 0.9], got {self.sync_fraction}")
-        n_bit_chips = 3 * self.grid**2 - int(round(self.sync_fraction * 3 * self.grid**2))
-        if n_bit_chips < CODED_BITS:
-            raise InputError(f"watermark grid {self.grid} is too small for {CODED_BITS} coded bits")
+        if len(self.channel_weights) != 3 or min(self.channel_weights) < 0 or max(self.channel_weights) <= 0:
+            raise InputError(f"channel_weights must be 3 non-negative numbers, one positive, got {self.channel_weights}")
+        if not 0.0 <= self.cancel_share < 1.0:
+            raise InputError(f"cancel_share must be in [0, 1), got {self.cancel_share}")
+        if not self.sync_share > 0:
+            raise InputError(f"sync_share must be positive, got {self.sync_share}")
+        if not 0 <= self.skip_low <= self.grid:
+            raise InputError(f"skip_low must be in [0, grid], got {self.skip_low}")
+        n_chips = 3 * sum(1 for i in range(self.grid) for j in range(self.grid) if i + j >= self.skip_low)
+        n_bit_chips = 3 * (self.grid**2 - min(self.grid, self.sync_band + 1) ** 2)
+        if n_bit_chips < CODED_BITS or n_chips - n_bit_chips < 12:
+            raise InputError(f"grid {self.grid} with sync_band {self.sync_band} leaves too few chips for the sync or the bits")
+        if not self.edge_threshold > 0:
+            raise InputError(f"edge_threshold must be positive, got {self.edge_threshold}")
+        if not self.clip > 0:
+            raise InputError(f"clip must be positive, got {self.clip}")
         if not self.crops or not all(0.3 <= c <= 1.0 for c in self.crops):
             raise InputError(f"crops must be fractions in [0.3, 1], got {self.crops}")
         if not 0.0 < self.max_false_alarm < 1.0:
@@ -81,9 +106,9 @@ class WatermarkResult:
     detected: bool
     payload: bytes | None  # the 5 payload bytes when the error correction succeeded
     p_false_alarm: float  # upper bound on the chance that unmarked content scores this high
-    score: float  # the sync z-score of the best crop hypothesis
+    score: float  # the sync z-score of the best crop scale (N(0, 1) without the watermark)
     bit_errors_corrected: int  # coded bits the Reed-Solomon decoder fixed (-1 when it failed)
-    crop: float = 1.0  # the centre-crop hypothesis that scored best
+    crop: float = 1.0  # the centre-crop scale that scored best
 
     def to_dict(self) -> dict:
         return {
@@ -119,9 +144,9 @@ def model_hash(model_id: str) -> str:
 
 
 def _encode_bits(payload: bytes) -> np.ndarray:
-    if len(payload) != PAYLOAD_BYTES:
-        raise InputError(f"watermark payload must be {PAYLOAD_BYTES} bytes, got {len(payload)}")
-    coded = bytes(reedsolo.RSCodec(PARITY_BYTES).encode(payload))
+    if not isinstance(payload, (bytes, bytearray)) or len(payload) != PAYLOAD_BYTES:
+        raise InputError(f"watermark payload must be {PAYLOAD_BYTES} bytes (see make_payload)")
+    coded = bytes(reedsolo.RSCodec(PARITY_BYTES).encode(bytes(payload)))
     return np.unpackbits(np.frombuffer(coded, dtype=np.uint8)).astype(np.float64) * 2 - 1  # (72,) ±1
 
 
@@ -141,30 +166,11 @@ def _decode_bits(soft: np.ndarray) -> tuple[bytes | None, int]:
     return None, -1
 
 
-# ----------------------------------------------------------------------------- layout
-
-
-@dataclass(frozen=True)
-class _Layout:
-    signs: np.ndarray  # (3, G, G) ±1 keyed chip signs
-    stream: np.ndarray  # (3, G, G) int: -1 for sync chips, else the coded bit index
-
-
-def _layout(cfg: WatermarkConfig) -> _Layout:
-    rng = np.random.default_rng(cfg.key)
-    n = 3 * cfg.grid**2
-    n_sync = int(round(cfg.sync_fraction * n))
-    order = rng.permutation(n)
-    stream = np.empty(n, dtype=np.int64)
-    stream[order[:n_sync]] = -1
-    stream[order[n_sync:]] = np.arange(n - n_sync) % CODED_BITS
-    signs = rng.integers(0, 2, n) * 2.0 - 1.0
-    shape = (3, cfg.grid, cfg.grid)
-    return _Layout(signs.reshape(shape), stream.reshape(shape))
+# ----------------------------------------------------------------------------- geometry
 
 
 def _basis(n_pixels: int, cfg: WatermarkConfig, visible: float = 1.0) -> np.ndarray:
-    """(n_pixels, G): the G smooth bumps sampled at the pixel centres of one axis.
+    """(n_pixels, G): the G smooth bumps of one axis sampled at its pixel centres.
 
     `visible` is the fraction of the original axis this axis shows (a centre crop); the bumps
     are raised-cosine, one cell wide on each side, and vanish at the region's edges.
@@ -173,6 +179,114 @@ def _basis(n_pixels: int, cfg: WatermarkConfig, visible: float = 1.0) -> np.ndar
     r = (u - cfg.margin) / (1.0 - 2.0 * cfg.margin)  # region coordinate in [0, 1]
     d = r[:, None] * (cfg.grid + 1) - (np.arange(cfg.grid)[None, :] + 1)  # distance in cells
     return np.where(np.abs(d) < 1.0, np.cos(0.5 * np.pi * d) ** 2, 0.0)
+
+
+@lru_cache(maxsize=8)
+def _shapes(cfg: WatermarkConfig) -> np.ndarray:
+    """(G, G): bump mixtures orthonormal on the region, ordered smooth → rough (a windowed DCT of sorts)."""
+    fine = _basis(4096, cfg, 1.0 / (1.0 - 2.0 * cfg.margin))  # (4096, G): the region alone, finely sampled
+    slope = np.diff(fine, axis=0)
+    _, vecs = eigh(slope.T @ slope, fine.T @ fine)  # generalised: gradient energy over energy, ascending
+    return vecs
+
+
+@dataclass(frozen=True)
+class _Axis:
+    f: np.ndarray  # (n, G) the functions at the pixel centres, orthonormal
+    df: np.ndarray  # (n - 1, G) their differences between neighbouring pixels
+    lam: np.ndarray  # (G,) eigenvalues of dfᵀ df
+    vec: np.ndarray  # (G, G) its eigenvectors
+
+
+@lru_cache(maxsize=128)
+def _axis(n_pixels: int, visible: float, cfg: WatermarkConfig) -> _Axis:
+    """One axis sampled at n_pixels pixel centres, `visible` of the original axis shown.
+
+    Löwdin orthonormalisation keeps each function close to its continuous shape, so the same
+    function is read at any resolution or crop.
+    """
+    f = _basis(n_pixels, cfg, visible) @ _shapes(cfg)
+    vals, vecs = np.linalg.eigh(f.T @ f)
+    if vals.min() < 1e-6 * vals.max():
+        raise InputError(f"frames of {n_pixels} pixels are too small for a {cfg.grid}-bump watermark grid")
+    f = f @ (vecs / np.sqrt(vals)) @ vecs.T
+    df = np.diff(f, axis=0)
+    lam, vec = np.linalg.eigh(df.T @ df)
+    return _Axis(f=f, df=df, lam=lam, vec=vec)
+
+
+def _kept(cfg: WatermarkConfig) -> np.ndarray:
+    """(3, G, G) bool: the chips used; the smoothest (i + j < skip_low) carry the most picture."""
+    i, j = np.indices((cfg.grid, cfg.grid))
+    return np.broadcast_to(i + j >= cfg.skip_low, (3, cfg.grid, cfg.grid))
+
+
+def _masked_gradients(x: np.ndarray, cfg: WatermarkConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel differences (..., 3, H-1, W) and (..., 3, H, W-1) of opponent frames, zero near edges.
+
+    The pictures cinegen makes are mostly flat areas, smooth gradients and sharp edges. In
+    differences the flat areas vanish and the edges are large; dropping every difference within a
+    pixel of one above edge_threshold leaves little of the picture but the mark's gentle slopes.
+    """
+    gy, gx = np.diff(x, axis=-2), np.diff(x, axis=-1)
+    size = (1,) * (x.ndim - 3) + (3, 3)
+    ey = maximum_filter(np.abs(gy).max(axis=-3), size=size, mode="nearest")  # (..., H-1, W)
+    ex = maximum_filter(np.abs(gx).max(axis=-3), size=size, mode="nearest")
+    return gy * (ey <= cfg.edge_threshold)[..., None, :, :], gx * (ex <= cfg.edge_threshold)[..., None, :, :]
+
+
+def _project(gy: np.ndarray, gx: np.ndarray, visible: float, cfg: WatermarkConfig) -> np.ndarray:
+    """Readings (..., N) from masked differences: the chip coefficients a pattern with these slopes has.
+
+    For a pattern P = fy C fxᵀ the differences project to Ly C + C Lx (Ly = dfyᵀ dfy); solving that
+    in the eigenbases of Ly and Lx gives C back, exactly where nothing was masked.
+    """
+    ay, ax = _axis(gy.shape[-2] + 1, visible, cfg), _axis(gx.shape[-1] + 1, visible, cfg)
+    b = ay.df.T @ gy @ ax.f + ay.f.T @ gx @ ax.df  # (..., 3, G, G)
+    b = (ay.vec.T @ b @ ax.vec) / (ay.lam[:, None] + ax.lam[None, :])
+    return (ay.vec @ b @ ax.vec.T)[..., _kept(cfg)]
+
+
+def _read(x: np.ndarray, visible: float, cfg: WatermarkConfig) -> np.ndarray:
+    """Readings (..., N) of opponent-axis frames (..., 3, H, W)."""
+    return _project(*_masked_gradients(x, cfg), visible, cfg)
+
+
+def _write(r: np.ndarray, h: int, w: int, cfg: WatermarkConfig) -> np.ndarray:
+    """The pixel pattern (..., 3, H, W) with chip coefficients r (..., N); its energy is exactly ||r||²."""
+    full = np.zeros(r.shape[:-1] + _kept(cfg).shape)
+    full[..., _kept(cfg)] = r
+    return _axis(h, 1.0, cfg).f @ full @ _axis(w, 1.0, cfg).f.T
+
+
+# ----------------------------------------------------------------------------- carriers
+
+
+@dataclass(frozen=True)
+class _Carriers:
+    sync: np.ndarray  # (N,) i.i.d. N(0, w²): the detection statistic's weights
+    weight: np.ndarray  # (N,) the channel weight w of each reading
+    bits: np.ndarray  # (72, N) orthonormal rows, one per coded bit
+    sync_dir: np.ndarray  # (N,) unit: the sync with the bit carriers projected out
+
+
+@lru_cache(maxsize=8)
+def _carriers(cfg: WatermarkConfig) -> _Carriers:
+    """Key-seeded carriers. The sync is drawn from its own stream, independent of the bit carriers,
+    so after projecting the bits out its score is still exactly N(0, 1) on unmarked content."""
+    kept = _kept(cfg)
+    i, j = np.indices(kept.shape[1:])
+    low = np.broadcast_to(np.maximum(i, j) <= cfg.sync_band, kept.shape)[kept]  # (N,) chips that carry the sync
+    channel = np.broadcast_to(np.asarray(cfg.channel_weights, dtype=np.float64)[:, None, None], kept.shape)[kept]
+    bits = np.random.default_rng([cfg.key, 1]).standard_normal((CODED_BITS, len(channel))) * channel * ~low
+    q, _ = np.linalg.qr(bits.T)  # (N, 72)
+    weight = channel * low
+    sync = np.random.default_rng([cfg.key, 2]).standard_normal(len(channel)) * weight
+    rest = sync - q @ (q.T @ sync)
+    return _Carriers(sync=sync, weight=weight, bits=np.ascontiguousarray(q.T), sync_dir=rest / np.linalg.norm(rest))
+
+
+# ----------------------------------------------------------------------------- embed
 
 
 def _check_frames(frames: np.ndarray, what: str) -> np.ndarray:
@@ -187,20 +301,14 @@ def _check_frames(frames: np.ndarray, what: str) -> np.ndarray:
     return frames
 
 
-# ----------------------------------------------------------------------------- embed
+def _opponent(frames: np.ndarray) -> np.ndarray:
+    """uint8 RGB (T, H, W, 3) → opponent axes (T, 3, H, W) float64."""
+    return np.moveaxis(frames.astype(np.float64) @ _OPPONENT.T, -1, -3)
 
 
-def _whiten(coef: np.ndarray, cfg: WatermarkConfig) -> np.ndarray:
-    """Remove the smooth part of a coefficient grid (3, G, G): what is left is mostly the mark."""
-    if cfg.whiten_sigma <= 0:
-        return coef
-    return coef - gaussian_filter(coef, sigma=(0, cfg.whiten_sigma, cfg.whiten_sigma), mode="nearest")
-
-
-def _targets(payload: bytes, lay: _Layout) -> np.ndarray:
-    """(3, G, G) ±1: the sign each chip should read, sync chips +1 times the key sign."""
-    bits = _encode_bits(payload)
-    return lay.signs * np.where(lay.stream < 0, 1.0, bits[np.maximum(lay.stream, 0)])
+def _changes(host: np.ndarray, target: np.ndarray, want: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Coefficient changes (T, K) that make target·(host + change) ≥ mu·want, and no more."""
+    return target * np.maximum(0.0, mu[:, None] * want[None] - target * host)
 
 
 def embed_watermark(
@@ -208,123 +316,118 @@ def embed_watermark(
 ) -> np.ndarray:
     """Add the watermark to uint8 frames (T, H, W, 3); returns new uint8 frames.
 
-    Informed embedding (the host is known here, not at detection): each frame gets its own
-    pattern that pushes as many chips as the PSNR budget allows to read their target sign with a
-    margin, cheapest chips first; chips the host already reads right cost nothing. Every frame
-    is marked on its own, so a long video can be marked chunk by chunk; `frame_offset` (the
+    Each frame gets the least change that lifts its own readings along the sync and the 72 bit
+    carriers to margins in the ratio sync_share : 1, the margins as large as the PSNR budget
+    allows (what the picture already reads right costs nothing). Frames are marked one by one
+    with the same carriers, so a long video can be marked chunk by chunk; `frame_offset` (the
     index of the chunk's first frame) is accepted for that use and does not change the result.
     """
     frames = _check_frames(frames, "embed_watermark")
     if frame_offset < 0:
         raise InputError(f"frame_offset must be >= 0, got {frame_offset}")
-    t_len, h, w, _ = frames.shape
-    lay = _layout(cfg)
-    target = _targets(payload, lay)  # (3, G, G)
-    by, bx = _basis(h, cfg), _basis(w, cfg)  # (H, G), (W, G)
-    pby, pbx = np.linalg.pinv(by), np.linalg.pinv(bx)  # (G, H), (G, W)
-    unit_energy = np.outer((by**2).sum(0), (bx**2).sum(0))[None]  # (1, G, G) pixel energy of a unit bump
+    _, h, w, _ = frames.shape
+    car = _carriers(cfg)
+    dirs = np.concatenate([car.sync_dir[None], car.bits])  # (K, N) orthonormal
+    target = np.concatenate([[1.0], _encode_bits(payload)])  # (K,) sign each coefficient should read
+    want = np.concatenate([[cfg.sync_share], np.ones(CODED_BITS)])  # (K,) margin ratios
     budget = (255.0**2 * 10 ** (-cfg.psnr_db / 10) - 1.0 / 12.0) * h * w * 3  # sum of squares per frame
-    # Whitening keeps this much of a chip's own change (the blur takes the rest to its neighbours).
-    gain = float(_whiten(np.pad(np.ones((1, 1, 1)), ((0, 0), (4, 4), (4, 4))), cfg)[0, 4, 4])
-    margin = np.asarray(cfg.margin_coef, dtype=np.float64)[:, None, None]  # (3, 1, 1)
-    priority = np.where(lay.stream < 0, cfg.sync_priority, 1.0)  # (3, G, G)
 
     out = np.empty_like(frames)
-    for t in range(t_len):
-        x = np.einsum("hwr,cr->chw", frames[t].astype(np.float64), _OPPONENT)  # (3, H, W)
-        coef = np.einsum("gh,chw,kw->cgk", pby, x, pbx)  # (3, G, G)
-        delta = np.zeros_like(coef)
-        for share in (0.55, 0.7, 0.8, 0.85):  # later passes fix what the whitening spilled between neighbours
-            read = target * _whiten(coef + delta, cfg)  # (3, G, G) > 0 where the chip reads right
-            push = np.maximum(0.0, margin - read) / gain
-            cost = push**2 * unit_energy
-            spent = float((delta**2 * unit_energy).sum())
-            order = np.argsort(cost * priority, axis=None)  # sync chips first: detection comes first
-            chosen = order[np.cumsum(cost.flat[order]) <= max(0.0, budget * share - spent)]
-            delta.flat[chosen] += (target * push).flat[chosen]
-        # Spend what is left as a uniform extra margin e on every chip: pushes p run along the
-        # target, so the energy is Σ u (p + e)², a quadratic in e.
-        p = np.abs(delta)
-        u = np.broadcast_to(unit_energy, delta.shape)
-        a, b, c = float(u.sum()), float((u * p).sum()), float((u * p * p).sum())
-        extra = (-b + math.sqrt(max(0.0, b * b - a * (c - budget)))) / a
-        delta += max(0.0, extra) * target
-        pattern = np.einsum("hg,cgk,wk->chw", by, delta, bx)  # (3, H, W)
-        energy = float((pattern**2).sum())
-        if energy > budget:  # overlaps between bumps: scale down to keep the PSNR promise
-            pattern *= math.sqrt(budget / energy)
-        rgb = np.einsum("chw,cr->hwr", pattern, _OPPONENT)  # (H, W, 3)
-        out[t] = np.clip(np.rint(frames[t] + rgb), 0, 255).astype(np.uint8)
+    for start in range(0, len(frames), 32):  # chunks bound memory on long videos
+        chunk = frames[start : start + 32]
+        x = _opponent(chunk)  # (T, 3, H, W)
+        read = _read(x, 1.0, cfg)  # (T, N)
+        host = read @ dirs.T  # (T, K) the carriers' coefficients now
+        # The picture's readings off the carriers are what the detector's score is normalised by:
+        # cancel them too, within cancel_share of the budget, so the sync stands out after attacks.
+        off = read - host @ dirs  # (T, N)
+        off_energy = (off**2).sum(axis=1)
+        kappa = np.minimum(1.0, np.sqrt(cfg.cancel_share * budget / np.maximum(off_energy, 1e-12)))  # (T,)
+        mu = _fit_margin(host, target, want, budget - kappa**2 * off_energy)  # (T,)
+        delta = _changes(host, target, want, mu) @ dirs - kappa[:, None] * off  # (T, N) reading change
+        # The reader ignores the mark where the picture has edges, so the first change reads a
+        # little short: read again and top up, then keep the total within the budget.
+        again = _read(x + _write(delta, h, w, cfg), 1.0, cfg) @ dirs.T
+        delta = delta + _changes(again, target, want, mu) @ dirs
+        delta *= np.minimum(1.0, np.sqrt(budget / np.maximum((delta**2).sum(axis=1), 1e-12)))[:, None]
+        rgb = np.moveaxis(_write(delta, h, w, cfg), 1, -1) @ _OPPONENT  # (T, H, W, 3)
+        out[start : start + 32] = np.clip(np.rint(chunk + rgb), 0, 255).astype(np.uint8)
     return out
+
+
+def _fit_margin(host: np.ndarray, target: np.ndarray, want: np.ndarray, budget: np.ndarray) -> np.ndarray:
+    """(T,) the largest margin scale whose change fits the budget (the energy grows with it: bisect).
+
+    The pattern is orthonormal in pixels, so its energy is the squared norm of the change.
+    """
+    lo = -np.abs(host).max(axis=1) / want.min() - 1.0  # nothing to change below this
+    hi = np.sqrt(budget) / want.min() + 1.0  # beyond any budget
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        ok = (_changes(host, target, want, mid) ** 2).sum(axis=1) <= budget
+        lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+    return lo
 
 
 # ----------------------------------------------------------------------------- detect
 
 
-def _projections(mean: np.ndarray, visible: float, cfg: WatermarkConfig) -> np.ndarray:
-    """Least-squares bump coefficients of the mean frame (3, H, W), host smooth part removed → (3, G, G)."""
-    by = _basis(mean.shape[1], cfg, visible)
-    bx = _basis(mean.shape[2], cfg, visible)
-    coef = np.einsum("gh,chw,kw->cgk", np.linalg.pinv(by), mean, np.linalg.pinv(bx))  # (3, G, G)
-    return _whiten(coef, cfg)
+def _mean_gradients(frames: np.ndarray, cfg: WatermarkConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Masked differences averaged over all frames (each frame masked on its own, so moving edges go too)."""
+    t, h, w, _ = frames.shape
+    gy, gx = np.zeros((3, h - 1, w)), np.zeros((3, h, w - 1))
+    for i in range(0, t, 32):  # chunks bound memory
+        cy, cx = _masked_gradients(_opponent(frames[i : i + 32]), cfg)
+        gy += cy.sum(axis=0)
+        gx += cx.sum(axis=0)
+    return gy / t, gx / t
 
 
-def _read(mean: np.ndarray, visible: float, cfg: WatermarkConfig, lay: _Layout) -> np.ndarray:
-    """Chip readings (3, G, G) in margin units, key signs removed: > 0 means the chip reads +1."""
-    margin = np.asarray(cfg.margin_coef, dtype=np.float64)[:, None, None]
-    return _projections(mean, visible, cfg) * lay.signs / margin
+def _clipped(r: np.ndarray, cfg: WatermarkConfig) -> np.ndarray:
+    """Readings (N,) in robust standard deviations per channel, clipped: no chip dominates."""
+    kept = _kept(cfg)
+    channel = np.broadcast_to(np.arange(3)[:, None, None], kept.shape)[kept]
+    scale = np.array([np.median(np.abs(r[channel == c])) for c in range(3)]) * 1.4826 + 1e-9
+    return np.clip(r / scale[channel], -cfg.clip, cfg.clip)
 
 
-def _mean_frame(frames: np.ndarray) -> np.ndarray:
-    """Mean frame in opponent axes (3, H, W), accumulated in chunks to bound memory."""
-    total = np.zeros(frames.shape[1:], dtype=np.float64)
-    for i in range(0, len(frames), 64):
-        total += frames[i : i + 64].astype(np.float64).sum(axis=0)
-    return np.einsum("hwr,cr->chw", total / len(frames), _OPPONENT)
+def _scan(frames: np.ndarray, cfg: WatermarkConfig) -> tuple[float, float, np.ndarray]:
+    """(z, crop, clipped readings (N,)) at the crop scale with the highest sync score."""
+    car = _carriers(cfg)
+    gy, gx = _mean_gradients(frames, cfg)
+    best: tuple[float, float, np.ndarray] | None = None
+    for visible in cfg.crops:
+        u = _clipped(_project(gy, gx, visible, cfg), cfg)
+        rest = u - car.bits.T @ (car.bits @ u)  # the payload's share removed: it is not noise here
+        # Given the readings and the bit carriers, <s, rest> with s ~ N(0, w²) i.i.d. is
+        # N(0, Σ w² rest²): z is exactly standard normal on unmarked content.
+        z = float(car.sync @ rest / (np.linalg.norm(car.weight * rest) + 1e-12))
+        if best is None or z > best[0]:
+            best = (z, visible, u)
+    assert best is not None
+    return best
 
 
-def _sign_test(votes: np.ndarray) -> tuple[float, float]:
-    """(z, one-sided p) of a sign test: under no watermark each vote is a fair coin."""
-    n = int((votes != 0).sum())
-    agree = int((votes > 0).sum())
-    if n == 0:
-        return 0.0, 1.0
-    return (2 * agree - n) / math.sqrt(n), float(binom.sf(agree - 1, n, 0.5))
+def _soft_bits(u: np.ndarray, cfg: WatermarkConfig) -> np.ndarray:
+    """(72,) soft coded bits: the readings' coefficients along the bit carriers."""
+    return _carriers(cfg).bits @ u
 
 
 def detect_watermark(frames: np.ndarray, cfg: WatermarkConfig = WatermarkConfig()) -> WatermarkResult:
     """Look for the watermark in uint8 frames (T, H, W, 3) of any size, length or centre crop.
 
-    The statistic is a sign test over the sync chips: without the watermark, the key's chip
-    signs are independent of the video, so each chip agrees with its sign with probability 1/2
-    whatever the content, and the binomial tail is an exact false-alarm probability; a union
-    bound over the crop hypotheses searched makes it an upper bound.
+    Without the watermark the sync score is N(0, 1) whatever the content (the key's carrier is
+    independent of the video), so p_false_alarm = H · P(N(0, 1) > z), a union bound over the H
+    crop scales searched. The payload is decoded only when the sync is detected.
     """
     frames = _check_frames(frames, "detect_watermark")
-    lay = _layout(cfg)
-    mean = _mean_frame(frames)
-    sync = lay.stream < 0
-    best: tuple[float, float, float, np.ndarray] | None = None
-    for visible in cfg.crops:
-        y = _read(mean, visible, cfg, lay)
-        z, p = _sign_test(np.sign(y[sync]))
-        if best is None or z > best[0]:
-            best = (z, p, visible, y)
-    assert best is not None
-    z, p, visible, y = best
-    p = min(1.0, len(cfg.crops) * p)
+    z, visible, u = _scan(frames, cfg)
+    p = min(1.0, len(cfg.crops) * float(norm.sf(z)))
     detected = p < cfg.max_false_alarm
-    soft = _soft_bits(y, lay)
-    payload, corrected = _decode_bits(soft) if detected else (None, -1)
+    payload, corrected = _decode_bits(_soft_bits(u, cfg)) if detected else (None, -1)
     return WatermarkResult(
         detected=detected, payload=payload, p_false_alarm=p, score=z, bit_errors_corrected=corrected, crop=visible
     )
-
-
-def _soft_bits(y: np.ndarray, lay: _Layout) -> np.ndarray:
-    """(72,) soft coded bits: clipped chip readings summed per bit (clipping bounds one chip's say)."""
-    bit = lay.stream >= 0
-    return np.bincount(lay.stream[bit], weights=np.clip(y[bit], -1.5, 1.5), minlength=CODED_BITS)
 
 
 def coded_bits(payload: bytes) -> np.ndarray:
@@ -333,8 +436,6 @@ def coded_bits(payload: bytes) -> np.ndarray:
 
 
 def read_coded_bits(frames: np.ndarray, cfg: WatermarkConfig = WatermarkConfig()) -> np.ndarray:
-    """Coded bits (72,) 0/1 as read before error correction, at the best crop hypothesis."""
-    res = detect_watermark(frames, cfg)
-    lay = _layout(cfg)
-    y = _read(_mean_frame(_check_frames(frames, "read_coded_bits")), res.crop, cfg, lay)
-    return (_soft_bits(y, lay) > 0).astype(np.uint8)
+    """Coded bits (72,) 0/1 as read before error correction, at the best crop scale."""
+    _, _, u = _scan(_check_frames(frames, "read_coded_bits"), cfg)
+    return (_soft_bits(u, cfg) > 0).astype(np.uint8)

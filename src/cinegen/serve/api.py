@@ -252,7 +252,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
             (cfg.data / rel).unlink(missing_ok=True)
             raise bad_request(f"video: {e}", "video", "invalid_video") from None
         return {"source": rel, "width": meta.width, "height": meta.height, "fps": min(60.0, max(1.0, meta.fps)),
-                "seconds": meta.seconds, "frames": meta.frames}
+                "seconds": meta.duration, "frames": meta.frames}
 
     def size_for(size: str | None, src: dict) -> tuple[int, int]:
         from cinegen.pipeline import limits as L
@@ -452,6 +452,21 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
     def health() -> dict:
         return {"status": "ok", "model": info.name, "defaults": info.defaults}
 
+    def openapi() -> dict:
+        # Validation errors are 400s in OpenAI's shape here, never FastAPI's 422: document what is sent.
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            for path in doc["paths"].values():
+                for op in path.values():
+                    op.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                doc.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app
 
 
@@ -482,8 +497,10 @@ def provenance_report(path: Path) -> dict:
         raise bad_request(str(e).replace(str(path), "file"), "file", "invalid_file") from None
     m, w = report.manifest, report.watermark
     state = ("trusted" if m.valid and m.trusted else "valid" if m.valid else "invalid") if m.present else "not_present"
+    created = [a.get("when") for a in m.actions if isinstance(a, dict) and a.get("action") == "c2pa.created"]
     c2pa = ProvenanceResult(type="c2pa", outcome="detected" if m.present and m.ai_generated and m.valid
-                            else "not_detected", validation_state=state, issuer=m.signer, model=m.generator)
+                            else "not_detected", validation_state=state, issuer=m.signer, model=m.generator,
+                            generated_at=created[0] if created else None)
     wm = ProvenanceResult(type="watermark", outcome="detected" if w.detected else "not_detected",
                           p_false_alarm=w.p_false_alarm)
     details = report.to_dict()

@@ -34,8 +34,9 @@ class Cancelled(Exception):
     """The job was deleted, or handed to another worker, while this one ran it."""
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
+def worker_name(tag: str, pid: int | None = None) -> str:
+    """host:pid:tag — how a job row records who runs it (the supervisor checks the pid on this host)."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}:{tag}"
 
 
 def die_with_parent() -> None:
@@ -68,7 +69,10 @@ class Lease:
 
     def _run(self) -> None:
         while not self._stop.wait(self.lease / 4):
-            self._beat(None)
+            try:
+                self._beat(None)
+            except Exception as e:  # noqa: BLE001 — a busy database: try again at the next beat
+                print(f"lease of {self.id}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
 
     def progress(self, i: int, n: int) -> None:
         """The pipeline's progress callback: step i of n. Raises Cancelled when the job is no longer ours."""
@@ -139,7 +143,12 @@ def generate(pipe, params: dict, prompt: str, data: Path, progress: Callable[[in
         res = modes.extend(pipe, prompt, source, direction=params.get("direction", "forward"),
                            seconds=params["seconds"], progress=progress, **kw)
     elif mode == "edit":
-        res = modes.edit(pipe, prompt, source, strength=params.get("strength", 0.6), progress=progress, **kw)
+        # The VAE works in units of 1 + 4k frames: pad with the last frame, then cut back, so an edit
+        # keeps the source's length instead of dropping up to three frames.
+        pad = (-(len(source) - 1)) % 4
+        padded = np.concatenate([source, np.repeat(source[-1:], pad, axis=0)])
+        res = modes.edit(pipe, prompt, padded, strength=params.get("strength", 0.6), progress=progress, **kw)
+        res.frames = res.frames[: len(source)]
     else:
         raise CinegenError(f"unknown mode {mode!r}")
     return res.frames, res.fps
@@ -181,7 +190,7 @@ def run_job(pipe, store: JobStore, cfg: ServeConfig, job: dict) -> str:
         lease.stop()
 
 
-def serve_forever(cfg: ServeConfig, name: str | None = None, stop: threading.Event | None = None,
+def serve_forever(cfg: ServeConfig, tag: str = "w", stop: threading.Event | None = None,
                   supervised: bool = False) -> None:
     """Load the model once, then claim and run jobs until `stop` is set (or the parent dies)."""
     import torch
@@ -192,7 +201,7 @@ def serve_forever(cfg: ServeConfig, name: str | None = None, stop: threading.Eve
     if supervised:
         die_with_parent()
     torch.set_num_threads(cfg.torch_threads())
-    name = name or worker_name()
+    name = worker_name(tag)
     store = JobStore(cfg.db_url)
     pipe = Pipeline.from_pretrained(cfg.model)
     print(f"worker {name}: model {pipe.name} loaded", file=sys.stderr, flush=True)
@@ -211,7 +220,7 @@ def serve_forever(cfg: ServeConfig, name: str | None = None, stop: threading.Eve
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        print("usage: python -m cinegen.serve.worker CONFIG_JSON WORKER_NAME", file=sys.stderr)
+        print("usage: python -m cinegen.serve.worker CONFIG_JSON TAG", file=sys.stderr)
         sys.exit(2)
     cfg = ServeConfig.from_dict(json.loads(argv[0]))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

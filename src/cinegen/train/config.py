@@ -37,6 +37,7 @@ class TrainConfig:
     captions_per_clip: int = 3
     # VAE only
     kl_weight: float = 1e-6
+    crop: int = 0  # train on random crop×crop windows of the rendered frames (0: whole frames); convs don't care
     # hardware
     device: str = "auto"
     compile: bool = False
@@ -48,6 +49,8 @@ class TrainConfig:
             raise InputError(f"n_frames must be 1 + 4k, got {self.n_frames}")
         if self.width % 16 or self.height % 16:
             raise InputError("width and height must be multiples of 16")
+        if self.crop and (self.crop % 16 or self.crop > min(self.width, self.height)):
+            raise InputError("crop must be a multiple of 16 no larger than the frame")
         if self.batch_size < 1 or self.steps < 1:
             raise InputError("batch_size and steps must be positive")
         if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1:

@@ -61,25 +61,47 @@ def dit_preset(name: str, overrides: dict) -> DiTConfig:
     return dataclasses.replace(cfg, **overrides) if overrides else cfg
 
 
+class VAEStep(torch.nn.Module):
+    """encode → reparameterise with given noise → decode, as one forward, so DDP sees (and syncs) it."""
+
+    def __init__(self, vae: VideoVAE):
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x: torch.Tensor, eps: torch.Tensor):
+        post = self.vae.encode_dist(x)
+        z = post.mean + torch.exp(0.5 * post.logvar) * eps
+        return self.vae.decode_raw(z), post
+
+
 class VAETask:
     def __init__(self, cfg: TrainConfig, device: torch.device):
         self.cfg, self.device = cfg, device
         self.model = VideoVAE(vae_preset(cfg.model, cfg.model_overrides))
+        self.step_module = VAEStep(self.model)  # what DDP wraps; shares the model's parameters
 
     def batch(self, step: int, idx: range) -> torch.Tensor:
         n = 1 if is_image_step(self.cfg, step) else self.cfg.n_frames
         clips = [world_clip(sample_seed(self.cfg.seed, step, j), self.cfg, n)[0] for j in idx]
+        if self.cfg.crop:
+            c = self.cfg.crop
+            crops = []
+            for j, clip in zip(idx, clips):
+                g = sample_gen(self.cfg.seed, step, 20_000 + j)
+                top = int(torch.randint(clip.shape[1] - c + 1, (1,), generator=g))
+                left = int(torch.randint(clip.shape[2] - c + 1, (1,), generator=g))
+                crops.append(clip[:, top : top + c, left : left + c])
+            clips = crops
         return torch.cat([frames_to_tensor(c) for c in clips]).to(self.device)  # (b, 3, T, H, W)
 
     def loss(self, net: torch.nn.Module, step: int, idx: range) -> torch.Tensor:
         x = self.batch(step, idx)
-        vae = net.module if isinstance(net, torch.nn.parallel.DistributedDataParallel) else net
-        post = vae.encode_dist(x)
-        # one noise draw per sample, from that sample's own generator (exact resume, DDP = one process)
-        eps = torch.stack([torch.randn(post.mean.shape[1:], generator=sample_gen(self.cfg.seed, step, 10_000 + j))
+        c, t = self.model.cfg.latent_channels, self.model.cfg.n_latent_frames(x.shape[2])
+        h, w = x.shape[3] // self.model.cfg.spatial_down, x.shape[4] // self.model.cfg.spatial_down
+        # one noise draw per sample, from that sample's own generator (exact resume; DDP = one process)
+        eps = torch.stack([torch.randn((c, t, h, w), generator=sample_gen(self.cfg.seed, step, 10_000 + j))
                            for j in idx]).to(x.device)
-        z = post.mean + torch.exp(0.5 * post.logvar) * eps
-        recon = vae.decode_raw(z)
+        recon, post = net(x, eps)
         loss, _ = vae_loss(recon, x, post, kl_weight=self.cfg.kl_weight)
         return loss
 
@@ -121,6 +143,7 @@ class DiTTask:
         dit_cfg = dit_preset(cfg.model, {"in_channels": self.vae.cfg.latent_channels,
                                          "text_dim": int(self.cache["text"].shape[-1]), **cfg.model_overrides})
         self.model = DiT(dit_cfg)
+        self.step_module = self.model
         self.latents = self.cache["latents"].float()  # (N, C, n, h, w)
         self.text = self.cache["text"]  # (N·K, L, D) fp16
         self.text_mask = self.cache["text_mask"].bool()  # (N·K, L)

@@ -76,7 +76,8 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     step = load_checkpoint(run, cfg, model, ema, opt)
-    net = parallel.wrap(torch.compile(model) if cfg.compile else model, d, device)
+    step_module = task.step_module
+    net = parallel.wrap(torch.compile(step_module) if cfg.compile else step_module, d, device)
     log = LossLog(run, step)
     amp = autocast_dtype(device)
     start, start_step = time.perf_counter(), step
@@ -134,6 +135,12 @@ class _progress:
         return super().__new__(cls)
 
     def __init__(self, enabled: bool, cfg: TrainConfig, step: int):
+        import sys
+
+        self.plain = not sys.stdout.isatty()  # in a log file: one line per log interval instead of a bar
+        self.cfg = cfg
+        if self.plain:
+            return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.p = Progress(TextColumn(f"train {cfg.kind}"), BarColumn(), MofNCompleteColumn(),
@@ -143,7 +150,12 @@ class _progress:
         self.task = self.p.add_task("train", total=cfg.steps, completed=step, loss=float("nan"), rate=0.0)
 
     def update(self, step: int, loss: float, rate: float) -> None:
+        if self.plain:
+            if step % self.cfg.log_every == 0:
+                print(f"train {self.cfg.kind} step {step}/{self.cfg.steps} loss {loss:.4f} {rate:.2f} it/s", flush=True)
+            return
         self.p.update(self.task, completed=step, loss=loss, rate=rate)
 
     def close(self) -> None:
-        self.p.stop()
+        if not self.plain:
+            self.p.stop()

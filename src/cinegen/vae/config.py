@@ -29,6 +29,7 @@ class VAEConfig:
     temporal_kernel: int = 3                     # causal time taps inside each residual block
     temporal_down: int = 4                       # T = 1 + 4k frames <-> 1 + k latent frames
     spatial_down: int = 8                        # H, W -> H / 8, W / 8
+    norm_groups: int = 8                         # GroupNorm groups, statistics over one frame only
     latent_mean: float = 0.0                     # encode() returns (mode - mean) / std ...
     latent_std: float = 1.0                      # ... measured on training clips after training
 
@@ -36,11 +37,14 @@ class VAEConfig:
         # JSON gives lists; keep the dataclass hashable and comparable.
         object.__setattr__(self, "channel_mults", tuple(int(m) for m in self.channel_mults))
         for name in ("in_channels", "latent_channels", "base_channels", "enc_blocks", "dec_blocks",
-                     "temporal_kernel"):
+                     "temporal_kernel", "norm_groups"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"VAEConfig.{name} must be >= 1, got {getattr(self, name)}")
         if not self.channel_mults or min(self.channel_mults) < 1:
             raise InputError(f"channel_mults must be positive ints, got {self.channel_mults}")
+        for c in self.channels:
+            if c % self.norm_groups:
+                raise InputError(f"level width {c} is not divisible by norm_groups {self.norm_groups}")
         n_down = len(self.channel_mults) - 1
         if not _is_pow2(self.temporal_down) or self.temporal_down > 2**n_down:
             raise InputError(f"temporal_down must be a power of 2 <= 2^{n_down} (one x2 per level), "
@@ -92,7 +96,7 @@ class VAEConfig:
 
 def vae_tiny() -> VAEConfig:
     """For tests: trains and runs in seconds at 32×32."""
-    return VAEConfig(latent_channels=16, base_channels=8, channel_mults=(1, 2, 2))
+    return VAEConfig(latent_channels=16, base_channels=8, channel_mults=(1, 2, 2), norm_groups=4)
 
 
 def vae_small() -> VAEConfig:

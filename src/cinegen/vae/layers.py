@@ -60,6 +60,15 @@ def depth_to_space(x: torch.Tensor, p: int) -> torch.Tensor:
     return x.reshape(b, t, h * p, w * p, c // (p * p))
 
 
+class FrameNorm(nn.GroupNorm):
+    """GroupNorm over (H, W, C/groups) of each frame alone: no statistic crosses time."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, T, H, W, C)
+        b, t, h, w, c = x.shape
+        y = F.group_norm(x.reshape(b * t, h, w, c).permute(0, 3, 1, 2), self.num_groups, self.weight, self.bias, self.eps)
+        return y.permute(0, 2, 3, 1).reshape(b, t, h, w, c)
+
+
 class CausalTimeConv(nn.Module):
     """y_t = sum_i W_i x_(t-i), i < k: a causal conv over time, 1×1 in space, zeros before frame 0.
 
@@ -97,12 +106,12 @@ class CausalTimeConv(nn.Module):
 class ResBlock(nn.Module):
     """norm → SiLU → 3×3 conv → causal time conv → norm → SiLU → 3×3 conv, plus the input."""
 
-    def __init__(self, channels: int, time_kernel: int):
+    def __init__(self, channels: int, time_kernel: int, groups: int):
         super().__init__()
-        self.norm1 = nn.LayerNorm(channels)
+        self.norm1 = FrameNorm(groups, channels)
         self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
         self.time = CausalTimeConv(channels, time_kernel)
-        self.norm2 = nn.LayerNorm(channels)
+        self.norm2 = FrameNorm(groups, channels)
         self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x: torch.Tensor, state: StreamState) -> torch.Tensor:  # (B, T, H, W, C)
@@ -112,9 +121,16 @@ class ResBlock(nn.Module):
         return x + h
 
 
+def average_channels(x: torch.Tensor, c_out: int) -> torch.Tensor:
+    """(..., k·c_out) -> (..., c_out): mean of each run of k neighbouring channels."""
+    return x.reshape(*x.shape[:-1], c_out, x.shape[-1] // c_out).mean(-1)
+
+
 class Down(nn.Module):
     """Merge 2×2 pixels (and, with time, 2 frames) into one vector, then project: a causal
-    conv of kernel = stride = (2, 2, 2).
+    conv of kernel = stride = (2, 2, 2), plus a parameter-free shortcut that averages the merged
+    channels (DC-AE's residual autoencoding, Chen et al. 2024): low frequencies pass from the
+    start, so a fresh network reconstructs colours and layout within a few hundred steps.
 
     Time pairs are (0, f0), (f1, f2), (f3, f4), ... with a zero frame in front of the video,
     so 1 + 2m frames -> 1 + m, a 1-frame image stays 1 frame, and chunk edges never split a pair.
@@ -123,7 +139,10 @@ class Down(nn.Module):
     def __init__(self, c_in: int, c_out: int, time: bool):
         super().__init__()
         self.time = time
-        self.proj = nn.Linear((8 if time else 4) * c_in, c_out)
+        self.c_out = c_out
+        n_in = (8 if time else 4) * c_in
+        self.proj = nn.Linear(n_in, c_out)
+        self.shortcut = n_in % c_out == 0
 
     def forward(self, x: torch.Tensor, state: StreamState) -> torch.Tensor:  # (B, T, H, W, C)
         if self.time:
@@ -134,26 +153,32 @@ class Down(nn.Module):
                 raise InputError("chunk length does not fit the VAE's temporal downsampling")
             # consecutive frames side by side in channels: (B, T/2, H, W, 2C), older first
             x = x.reshape(b, t // 2, 2, h, w, c).permute(0, 1, 3, 4, 2, 5).reshape(b, t // 2, h, w, 2 * c)
-        return self.proj(space_to_depth(x, 2))  # (B, T', H/2, W/2, C')
+        x = space_to_depth(x, 2)  # (B, T', H/2, W/2, 4·(2·)C)
+        y = self.proj(x)
+        return y + average_channels(x, self.c_out) if self.shortcut else y  # (B, T', H/2, W/2, C')
 
 
 class Up(nn.Module):
-    """Mirror of Down: project each vector to 2×2 pixels (and, with time, 2 frames).
-
-    The video's first latent frame stands for one frame alone, so its older twin is dropped.
+    """Mirror of Down: project each vector to 2×2 pixels (and, with time, 2 frames), plus a
+    shortcut that repeats channels. The video's first latent frame stands for one frame alone,
+    so its older twin is dropped.
     """
 
     def __init__(self, c_in: int, c_out: int, time: bool):
         super().__init__()
         self.time = time
-        self.c_out = c_out
-        self.proj = nn.Linear(c_in, (8 if time else 4) * c_out)
+        self.c_in = c_in
+        n_out = (8 if time else 4) * c_out
+        self.proj = nn.Linear(c_in, n_out)
+        self.shortcut = n_out % c_in == 0
 
     def forward(self, x: torch.Tensor, state: StreamState) -> torch.Tensor:  # (B, T, H, W, C)
-        x = self.proj(x)  # (B, T, H, W, (2·)4·C')
+        y = self.proj(x)  # (B, T, H, W, (2·)4·C')
+        if self.shortcut:
+            y = y + x.repeat_interleave(y.shape[-1] // self.c_in, dim=-1)
         if self.time:
-            b, t, h, w, c = x.shape
-            x = x.reshape(b, t, h, w, 2, c // 2).permute(0, 1, 4, 2, 3, 5).reshape(b, 2 * t, h, w, c // 2)
+            b, t, h, w, c = y.shape
+            y = y.reshape(b, t, h, w, 2, c // 2).permute(0, 1, 4, 2, 3, 5).reshape(b, 2 * t, h, w, c // 2)
             if state.first:
-                x = x[:, 1:]
-        return depth_to_space(x, 2)  # (B, T', 2H, 2W, C')
+                y = y[:, 1:]
+        return depth_to_space(y, 2)  # (B, T', 2H, 2W, C')

@@ -24,7 +24,10 @@ from torch import nn
 
 from cinegen.common.errors import InputError
 from cinegen.vae.config import VAEConfig
-from cinegen.vae.layers import CausalTimeConv, Down, ResBlock, StreamState, Up, conv_frames, depth_to_space, space_to_depth
+from cinegen.vae.layers import (
+    CausalTimeConv, Down, FrameNorm, ResBlock, StreamState, Up, average_channels, conv_frames, depth_to_space,
+    space_to_depth,
+)
 
 
 @dataclass
@@ -49,13 +52,13 @@ class DiagonalGaussian:
 class Encoder(nn.Module):
     def __init__(self, cfg: VAEConfig):
         super().__init__()
-        ch, p, k = cfg.channels, cfg.patch, cfg.temporal_kernel
-        self.patch = p
+        ch, p, k, g = cfg.channels, cfg.patch, cfg.temporal_kernel, cfg.norm_groups
+        self.patch, self.latent_channels = p, cfg.latent_channels
         self.conv_in = nn.Conv2d(cfg.in_channels * p * p, ch[0], 3, padding=1)
-        self.levels = nn.ModuleList(nn.ModuleList(ResBlock(c, k) for _ in range(cfg.enc_blocks)) for c in ch)
+        self.levels = nn.ModuleList(nn.ModuleList(ResBlock(c, k, g) for _ in range(cfg.enc_blocks)) for c in ch)
         self.downs = nn.ModuleList(Down(ch[i], ch[i + 1], t) for i, t in enumerate(cfg.time_down_levels))
-        self.mid = ResBlock(ch[-1], k)
-        self.norm_out = nn.LayerNorm(ch[-1])
+        self.mid = ResBlock(ch[-1], k, g)
+        self.norm_out = FrameNorm(g, ch[-1])
         self.conv_out = nn.Conv2d(ch[-1], 2 * cfg.latent_channels, 3, padding=1)
 
     def forward(self, x: torch.Tensor, state: StreamState) -> torch.Tensor:
@@ -67,25 +70,32 @@ class Encoder(nn.Module):
             if i < len(self.downs):
                 x = self.downs[i](x, state)  # (B, T or T/2, H/2, W/2, c_(i+1))
         x = self.mid(x, state)
-        return conv_frames(self.conv_out, F.silu(self.norm_out(x)))
+        out = conv_frames(self.conv_out, F.silu(self.norm_out(x)))  # (B, T', h, w, 2C)
+        if x.shape[-1] % self.latent_channels == 0:
+            # DC-AE style shortcut into the posterior mean: averaged features pass from the start.
+            mean, logvar = out.chunk(2, dim=-1)
+            out = torch.cat([mean + average_channels(x, self.latent_channels), logvar], dim=-1)
+        return out
 
 
 class Decoder(nn.Module):
     def __init__(self, cfg: VAEConfig):
         super().__init__()
-        ch, p, k = cfg.channels, cfg.patch, cfg.temporal_kernel
+        ch, p, k, g = cfg.channels, cfg.patch, cfg.temporal_kernel, cfg.norm_groups
         self.patch = p
         self.conv_in = nn.Conv2d(cfg.latent_channels, ch[-1], 3, padding=1)
-        self.mid = ResBlock(ch[-1], k)
-        self.levels = nn.ModuleList(nn.ModuleList(ResBlock(c, k) for _ in range(cfg.dec_blocks)) for c in ch)
+        self.mid = ResBlock(ch[-1], k, g)
+        self.levels = nn.ModuleList(nn.ModuleList(ResBlock(c, k, g) for _ in range(cfg.dec_blocks)) for c in ch)
         # ups[i] goes from level i + 1 up to level i; the decoder walks the levels deepest first.
         self.ups = nn.ModuleList(Up(ch[i + 1], ch[i], t) for i, t in enumerate(cfg.time_down_levels))
-        self.norm_out = nn.LayerNorm(ch[0])
+        self.norm_out = FrameNorm(g, ch[0])
         self.conv_out = nn.Conv2d(ch[0], cfg.in_channels * p * p, 3, padding=1)
 
     def forward(self, z: torch.Tensor, state: StreamState) -> torch.Tensor:
         """(B, T', h, w, C) raw latents -> (B, T, 8h, 8w, 3) pixels."""
         x = conv_frames(self.conv_in, z)  # (B, T', h, w, c_last)
+        if x.shape[-1] % z.shape[-1] == 0:
+            x = x + z.repeat_interleave(x.shape[-1] // z.shape[-1], dim=-1)  # shortcut, as in Up
         x = self.mid(x, state)
         for i in reversed(range(len(self.levels))):
             for block in self.levels[i]:
@@ -119,6 +129,8 @@ class VideoVAE(nn.Module):
         for name, m in self.named_modules():
             if isinstance(m, CausalTimeConv):
                 m.cache_key = name
+        # Conv weights in the layout of their inputs, or every call reorders them (loading keeps it).
+        self.to(memory_format=torch.channels_last)
 
     def config_dict(self) -> dict[str, Any]:
         return self.cfg.to_dict()

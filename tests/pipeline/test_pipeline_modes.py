@@ -1,0 +1,68 @@
+"""The prompting modes' mechanics with a tiny random model: lengths, held-clean frames, original frames kept."""
+import numpy as np
+import pytest
+import torch
+
+from cinegen.common.errors import InputError
+from cinegen.pipeline import Condition, modes
+from cinegen.pipeline.storyboard import parse_inline, storyboard_frames
+
+
+def _video(n, h=32, w=32, seed=0):
+    return np.random.default_rng(seed).integers(0, 255, (n, h, w, 3), dtype=np.uint8)
+
+
+def test_condition_frames_are_held_clean(tiny_pipe):
+    req = tiny_pipe.request("a red ball", seconds=3, seed=1)  # 24 frames → 7 latent frames: several windows
+    c, n, h, w = tiny_pipe.latent_shape(req)
+    cond_z = torch.randn(c, 2, h, w)
+    z = torch.stack(list(tiny_pipe.sample_latents(req, "a red ball", Condition(latents=cond_z, index=[0, n - 1]))),
+                    dim=1)
+    assert z.shape == (c, n, h, w)
+    assert torch.equal(z[:, 0], cond_z[:, 0]) and torch.equal(z[:, n - 1], cond_z[:, 1])
+
+
+def test_long_video_streams_in_windows(tiny_pipe):
+    steps_seen = []
+    req = tiny_pipe.request("a ball", seconds=6, seed=0)
+    chunks = list(tiny_pipe.frames_stream(req, "a ball", progress=lambda i, n: steps_seen.append((i, n))))
+    assert sum(len(c) for c in chunks) == 48
+    assert len(chunks) == req.n_latent_frames  # one chunk per latent frame, streamed as decoded
+    assert steps_seen[-1][0] == steps_seen[-1][1]  # progress reaches its total
+
+
+def test_image_to_video_uses_the_image(tiny_pipe):
+    img = _video(1, 40, 60)[0]
+    a = tiny_pipe("a ball", seconds=1, image=img, mark=False).frames
+    b = tiny_pipe("a ball", seconds=1, image=img[::-1].copy(), mark=False).frames
+    assert a.shape == (8, 32, 32, 3) and not np.array_equal(a[0], b[0])
+
+
+def test_extend_keeps_original_frames(tiny_pipe):
+    src = _video(9)
+    fwd = modes.extend(tiny_pipe, "a ball", src, "forward", seconds=1, mark=False)
+    assert np.array_equal(fwd.frames[:9], src) and len(fwd.frames) == 9 + 8
+    back = modes.extend(tiny_pipe, "a ball", src, "backward", seconds=1, mark=False)
+    assert np.array_equal(back.frames[-9:], src) and len(back.frames) > 9
+    with pytest.raises(InputError, match="at least 5"):
+        modes.extend(tiny_pipe, "a ball", src[:3])
+    with pytest.raises(InputError, match="direction"):
+        modes.extend(tiny_pipe, "a ball", src, "sideways")
+
+
+def test_connect_loop_edit(tiny_pipe):
+    a, b = _video(9, seed=1), _video(9, seed=2)
+    con = modes.connect(tiny_pipe, "a ball", a, b, seconds=1, mark=False)
+    assert np.array_equal(con.frames[0], a[-1]) and np.array_equal(con.frames[-1], b[0])
+    lp = modes.loop(tiny_pipe, "a ball", seconds=2, mark=False)
+    assert len(lp.frames) == 16
+    ed = modes.edit(tiny_pipe, "a blue ball", _video(13), strength=0.5, mark=False)
+    assert ed.frames.shape == (13, 32, 32, 3)
+    with pytest.raises(InputError, match="strength"):
+        modes.edit(tiny_pipe, "x", _video(5), strength=0)
+
+
+def test_storyboard_shots(tiny_pipe):
+    board = parse_inline("1s: a red ball | 1.5s close-up: the ball rolls left")
+    frames = np.concatenate(list(storyboard_frames(tiny_pipe, board, seed=0)))
+    assert len(frames) == 8 + 12
