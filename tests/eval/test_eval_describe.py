@@ -1,18 +1,13 @@
-"""describe/score on ground-truth renders and on deliberately wrong videos (tiny, CPU)."""
+"""describe() on small hand-made scenes: tracks, shapes, camera, and what cannot be observed."""
 from __future__ import annotations
-
-from collections import Counter
 
 import numpy as np
 import pytest
 
-from cinegen.eval import corrupt
 from cinegen.eval.describe import describe
-from cinegen.eval.parse import expected_from_spec
-from cinegen.eval.score import score_description
 from cinegen.world.render import render
 from cinegen.world.scene import sample_scene
-from cinegen.world.spec import BackgroundSpec, ObjectSpec, SceneSpec
+from cinegen.world.spec import BackgroundSpec, CameraSpec, ObjectSpec, SceneSpec
 
 
 def _one(motion="static", direction=None, speed=0.0, shape="square", colour="red", size="large", bg="gray", start=(0.5, 0.5)):
@@ -29,8 +24,7 @@ def test_describe_single_moving_object():
     o = d.objects[0]
     assert (o.colour, o.shape, o.size, o.motion, o.direction) == ("blue", "star", "medium", "move", "right")
     # The track follows the truth centre to within a pixel.
-    err = np.abs(o.centre * 96 - clip.truth[0].centre).max()
-    assert err < 1.0
+    assert np.abs(o.centre * 96 - clip.truth[0].centre).max() < 1.0
 
 
 @pytest.mark.parametrize("shape", ["circle", "square", "triangle", "diamond", "star", "hexagon"])
@@ -39,36 +33,32 @@ def test_shape_named_at_128(shape):
     assert describe(clip.frames, clip.fps).objects[0].shape == shape
 
 
-def test_agreement_on_random_scenes():
-    ok, tot = Counter(), Counter()
-    rng = np.random.default_rng(0)
-    for i in range(40):
-        spec = sample_scene(1000 + i, duration=1.0)
-        side = int(rng.choice([64, 96, 128]))
-        clip = render(spec, side, side, float(rng.choice([8.0, 12.0])))
-        for k, v in score_description(describe(clip.frames, clip.fps), expected_from_spec(spec)).items():
-            if v.passed is not None:
-                tot[k] += 1
-                ok[k] += bool(v.passed)
-    rate = {k: ok[k] / tot[k] for k in tot}
-    for dim in ("colour", "count", "size", "background"):
-        assert rate[dim] >= 0.95, (dim, rate)
-    for dim in ("shape", "motion", "consistency"):
-        assert rate[dim] >= 0.8, (dim, rate)
+def test_small_object_shape_is_unknown_not_guessed():
+    clip = render(_one(shape="star", size="small"), 64, 64, 8.0, n_frames=3)  # 7.7 px across
+    assert describe(clip.frames, clip.fps).objects[0].shape == "unknown"
 
 
-def test_corruptions_fail_their_dimension():
-    spec = _one("move", "right", 0.25, colour="red", start=(0.3, 0.5))
+@pytest.mark.parametrize("bg", ["checker", "sky"])
+@pytest.mark.parametrize("motion,direction", [("pan", "left"), ("pan", "up"), ("zoom", "in"), ("zoom", "out"), ("static", None)])
+def test_camera_from_background(bg, motion, direction):
+    spec = sample_scene(5, duration=1.0, background=bg, camera=motion, camera_direction=direction, n_objects=1)
     clip = render(spec, 64, 64, 8.0)
-    e = expected_from_spec(spec)
-    good = score_description(describe(clip.frames, 8.0), e)
-    assert good["colour"].passed and good["motion"].passed and good["consistency"].passed
-    recol = score_description(describe(corrupt.recolour(clip.frames, "red", "blue"), 8.0), e)
-    assert recol["colour"].passed is False and recol["motion"].passed
-    rev = score_description(describe(corrupt.reverse(clip.frames), 8.0), e)
-    assert rev["motion"].passed is False and rev["colour"].passed
-    frozen = score_description(describe(corrupt.freeze(clip.frames), 8.0), e)
-    assert frozen["motion"].passed is False
-    bg = np.broadcast_to(clip.frames[:, :1, :1], clip.frames.shape)  # solid background colour
-    gone = score_description(describe(corrupt.delete(clip.frames, "red", bg, 8), 8.0), e)
-    assert gone["consistency"].passed is False and gone["colour"].passed
+    d = describe(clip.frames, clip.fps)
+    if bg == "sky" and direction in ("left", "right"):
+        # A sky is the same in every column: a sideways pan leaves no trace, and says so.
+        assert "x" not in d.camera_observable and d.camera_motion == "static"
+    else:
+        assert (d.camera_motion, d.camera_direction) == (motion, direction)
+
+
+def test_camera_unknown_on_plain_background():
+    spec = SceneSpec(BackgroundSpec("solid", "white"), (ObjectSpec("circle", "red", "medium"),), CameraSpec("pan", "left", 0.1))
+    d = describe(render(spec, 64, 64, 8.0).frames, 8.0)
+    assert d.camera_motion == "unknown" and d.camera_observable == ()
+
+
+def test_cut_found_between_shots():
+    spec = sample_scene(3, duration=2.0, background="checker", n_shots=2, framings=["wide", "close-up"], n_objects=1)
+    clip = render(spec, 64, 64, 8.0)
+    boundary = int(np.flatnonzero(np.diff(clip.shot))[0]) + 1
+    assert describe(clip.frames, clip.fps).cuts == [boundary]

@@ -115,7 +115,10 @@ def classify_path(path: np.ndarray, shot: np.ndarray, observable: tuple[str, ...
     if len(idx) < 2:
         return "static", None
     d = path[idx[-1], :2] - path[idx[0], :2]
-    z = float(np.log(path[idx[-1], 2] / path[idx[0], 2]))
+    ratio = path[idx[-1], 2] / path[idx[0], 2]
+    if not (np.isfinite(ratio) and ratio > 0 and np.isfinite(path[idx[-1]]).all()):
+        return "static", None  # the fit diverged: no evidence of a move
+    z = float(np.log(ratio))
     if abs(z) > MIN_ZOOM and abs(z) > 1.5 * float(np.abs(d).max()):
         return "zoom", "in" if z > 0 else "out"
     if np.abs(d).max() > MIN_PAN:

@@ -68,11 +68,20 @@ def _replace_subject(spec: SceneSpec, clip: Clip, **change: object) -> np.ndarra
     return _render_like(dataclasses.replace(spec, objects=(dataclasses.replace(spec.objects[0], **change),) + spec.objects[1:]), clip)
 
 
+def _subject_mask(spec: SceneSpec, clip: Clip) -> np.ndarray:
+    """(T, H, W) pixels where the subject shows: those that change when only its colour does
+    (colour plays no part in the physics, so nothing else moves)."""
+    other = next(c for c in COLOURS if c not in {o.colour for o in spec.objects})
+    return np.abs(_replace_subject(spec, clip, colour=other).astype(np.int16) - clip.frames).max(-1) > 0
+
+
 def _move_subject(clip: Clip, background: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """Paste the subject's pixels moved by shift[t] = (dx, dy) pixels onto `background`."""
+    """The clip with its subject moved by shift[t] = (dx, dy) pixels; where it was, the background
+    (from a render without it) shows through."""
     frames = clip.frames
-    mask = np.abs(frames.astype(np.int16) - background).max(-1) > 0  # (T, H, W) subject pixels
-    out = background.copy()
+    mask = _subject_mask(clip.spec, clip)
+    out = frames.copy()
+    out[mask] = background[mask]
     h, w = frames.shape[1:3]
     for t in range(len(frames)):
         ys, xs = np.nonzero(mask[t])
@@ -112,7 +121,9 @@ def corrupt(name: str, clip: Clip, seed: int = 0) -> np.ndarray:
     background = _without_subject(spec, clip)
     if name == "delete":
         out = frames.copy()
-        out[n // 2 :] = background[n // 2 :]
+        gone = _subject_mask(spec, clip)
+        gone[: n // 2] = False
+        out[gone] = background[gone]
         return out
     centre = clip.truth[0].centre  # (T, 2) pixels
     shift = np.zeros((n, 2))

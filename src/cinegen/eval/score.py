@@ -25,7 +25,7 @@ DIMENSIONS: tuple[str, ...] = (
 # A prompt dimension passes only when everything asked is seen; the value gives partial credit.
 QUALITY_PASS_AT = 0.75  # quality dimensions: three quarters of tracks / frames must be clean
 JUMP = 0.12  # normalised: a frame-to-frame jump this large (and far above the usual step) is a teleport
-TURN_STEP = 0.02  # normalised: steps shorter than this are too small to call a reversal
+TURN_STEP = 0.012  # normalised: steps shorter than this are too small to call a reversal
 TINY = 0.004  # area (fraction of min side²): an object this small may shrink out of sight
 CODEC_NOISE = 0.004  # background change a lossy codec adds to a still shot: no flicker below it
 FLICKER_MAX = 0.02  # mean background change per frame (fraction of 255) of a static shot
@@ -198,7 +198,7 @@ def _reversals(o: ObjectTrack, d: Description, contacts: set[int]) -> list[int]:
         n0, n1 = float(np.linalg.norm(s0)), float(np.linalg.norm(s1))
         if min(n0, n1) < TURN_STEP or float(s0 @ s1) > -0.5 * n0 * n1:
             continue
-        if s0[1] > 0 > s1[1] and abs(s0[1]) > abs(s0[0]):
+        if o.motion == "bounce" and s0[1] > 0 > s1[1] and abs(s0[1]) > abs(s0[0]):
             continue  # down then up at the lowest point: a floor contact
         out.append(int(b))
     return out

@@ -31,51 +31,78 @@ def _pad(emb: torch.Tensor, mask: torch.Tensor, length: int) -> tuple[torch.Tens
     return out, m
 
 
+def _scene(cfg: TrainConfig, i: int):
+    from cinegen.world import sample_scene
+
+    seed = CACHE_SEED_OFFSET + cfg.seed * 1_000_000 + i
+    return seed, sample_scene(seed, duration=(cfg.n_frames - 1) / cfg.fps + 0.5)
+
+
+def _track(it, description: str, progress: bool):
+    if not progress:
+        return it
+    from rich.progress import track
+
+    return track(it, description=description)
+
+
 @torch.no_grad()
+def build_text(cfg: TrainConfig, path: Path, progress: bool = True) -> None:
+    """Captions of every cache clip → padded text states (fp16) + masks; independent of the VAE."""
+    from cinegen.world import make_captions
+
+    text = TextEncoder(cfg.text_encoder)
+    captions = []
+    for i in _track(range(cfg.cache_clips), "writing captions", progress):
+        seed, spec = _scene(cfg, i)
+        caps = make_captions(spec, np.random.default_rng(seed))
+        rng = np.random.default_rng(seed + 1)
+        # mostly long captions (what prompts are expanded into), one short one per clip
+        for c in range(cfg.captions_per_clip):
+            short = c == cfg.captions_per_clip - 1 and len(caps.short) > 0
+            pool = caps.short if short else caps.long
+            captions.append(pool[rng.integers(len(pool))])
+    embs, masks = [], []
+    for s in _track(range(0, len(captions), 64), "encoding captions", progress):
+        e, m = text.encode(captions[s : s + 64])
+        embs.append(e)
+        masks.append(m)
+    length = max(int(m.sum(1).max()) for m in masks)
+    padded = [_pad(e, m, length) for e, m in zip(embs, masks)]
+    empty, empty_mask = _pad(*text.encode([""]), length)
+    out = {
+        "text": torch.cat([p[0] for p in padded]).half(),
+        "text_mask": torch.cat([p[1] for p in padded]).to(torch.uint8),
+        "empty": empty[0].half(),
+        "empty_mask": empty_mask[0].to(torch.uint8),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in out.items()}, str(tmp))
+    (path.parent / "captions.txt").write_text("\n".join(c.replace("\n", " ") for c in captions) + "\n")
+
+
+@torch.no_grad()
+def build_latents(cfg: TrainConfig, vae: VideoVAE, path: Path, progress: bool = True) -> None:
+    """Every cache clip rendered and encoded once by the VAE: (N, C, 1 + k, h, w) fp16."""
+    from cinegen.world import render
+
+    latents = []
+    for i in _track(range(cfg.cache_clips), "encoding the latent cache", progress):
+        _, spec = _scene(cfg, i)
+        frames = render(spec, cfg.width, cfg.height, cfg.fps, n_frames=cfg.n_frames).frames
+        latents.append(vae.encode(frames_to_tensor(frames))[0].half())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        save_file({"latents": torch.stack(latents).contiguous()}, str(tmp))
+
+
 def build_cache(cfg: TrainConfig, vae: VideoVAE, folder: Path, main: bool = True,
                 barrier: Callable[[], None] = lambda: None, progress: bool = True) -> dict[str, torch.Tensor]:
-    """Load `folder/cache.safetensors`, or build it (on rank 0) and save it."""
-    path = folder / "cache.safetensors"
-    if main and not path.exists():
-        from cinegen.world import make_captions, render, sample_scene
-
-        folder.mkdir(parents=True, exist_ok=True)
-        text = TextEncoder(cfg.text_encoder)
-        latents, captions = [], []
-        it = range(cfg.cache_clips)
-        if progress:
-            from rich.progress import track
-
-            it = track(it, description="encoding the latent cache")
-        for i in it:
-            seed = CACHE_SEED_OFFSET + cfg.seed * 1_000_000 + i
-            spec = sample_scene(seed, duration=(cfg.n_frames - 1) / cfg.fps + 0.5)
-            frames = render(spec, cfg.width, cfg.height, cfg.fps, n_frames=cfg.n_frames).frames
-            latents.append(vae.encode(frames_to_tensor(frames))[0].half())
-            caps = make_captions(spec, np.random.default_rng(seed))
-            pool = list(caps.long) + list(caps.short)
-            rng = np.random.default_rng(seed + 1)
-            # mostly long captions (what prompts are expanded into), some short ones
-            picks = [caps.long[rng.integers(len(caps.long))] if c < cfg.captions_per_clip - 1 or len(caps.short) == 0
-                     else caps.short[rng.integers(len(caps.short))] for c in range(cfg.captions_per_clip)]
-            captions.extend(picks if pool else [""] * cfg.captions_per_clip)
-        embs, masks = [], []
-        for s in range(0, len(captions), 64):
-            e, m = text.encode(captions[s : s + 64])
-            embs.append(e)
-            masks.append(m)
-        length = max(int(m.sum(1).max()) for m in masks)
-        padded = [_pad(e, m, length) for e, m in zip(embs, masks)]
-        empty, empty_mask = _pad(*text.encode([""]), length)
-        cache = {
-            "latents": torch.stack(latents),
-            "text": torch.cat([p[0] for p in padded]).half(),
-            "text_mask": torch.cat([p[1] for p in padded]).to(torch.uint8),
-            "empty": empty[0].half(),
-            "empty_mask": empty_mask[0].to(torch.uint8),
-        }
-        with atomic_path(path) as tmp:
-            save_file({k: v.contiguous() for k, v in cache.items()}, str(tmp))
-        (folder / "captions.txt").write_text("\n".join(c.replace("\n", " ") for c in captions) + "\n")
+    """Load `folder/{text,latents}.safetensors`, building what is missing (on rank 0) first."""
+    if main and not (folder / "text.safetensors").exists():
+        build_text(cfg, folder / "text.safetensors", progress)
+    if main and not (folder / "latents.safetensors").exists():
+        build_latents(cfg, vae, folder / "latents.safetensors", progress)
     barrier()
-    return load_file(str(path))
+    return {**load_file(str(folder / "text.safetensors")), **load_file(str(folder / "latents.safetensors"))}

@@ -7,7 +7,7 @@ from cinegen.train.config import TrainConfig
 def default_vae() -> TrainConfig:
     # 5-frame clips and images of the world rendered at 64×64, trained on random 32×32 crops
     # (the VAE is convolutional: crops cost a quarter and teach the same local statistics).
-    return TrainConfig(kind="vae", model="small", n_frames=5, crop=32, batch_size=8, steps=4000, lr=1e-3,
+    return TrainConfig(kind="vae", model="small", n_frames=5, crop=32, batch_size=8, steps=2000, lr=1e-3,
                        warmup=100, image_fraction=0.2, ema_decay=0.995, ckpt_every=250, log_every=20)
 
 

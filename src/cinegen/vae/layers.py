@@ -9,8 +9,8 @@ the same receptive field through the 3×3 convs around them at a fraction of the
 Time is mixed only by causal convolutions padded in front, written as one matmul over the last
 `k` frames stacked in channels: a (2+1)D factorisation of a causal 3D conv (Tran et al.,
 "A Closer Look at Spatiotemporal Convolutions for Action Recognition", 2018). Normalisation is
-LayerNorm over the channels of each pixel (ConvNeXt's channels-last LayerNorm; Wan's VAE uses
-the RMS variant): no statistic crosses frames, so a chunked pass equals the whole pass.
+GroupNorm over each frame alone (a per-pixel LayerNorm learned far slower: it erases each
+pixel's brightness): no statistic crosses frames, so a chunked pass equals the whole pass.
 
 Streaming state is explicit: every module that looks back in time reads and writes its own
 entry of `StreamState.frames`, and `StreamState.first` says whether this chunk starts a video
@@ -130,7 +130,7 @@ class Down(nn.Module):
     """Merge 2×2 pixels (and, with time, 2 frames) into one vector, then project: a causal
     conv of kernel = stride = (2, 2, 2), plus a parameter-free shortcut that averages the merged
     channels (DC-AE's residual autoencoding, Chen et al. 2024): low frequencies pass from the
-    start, so a fresh network reconstructs colours and layout within a few hundred steps.
+    start instead of being learned.
 
     Time pairs are (0, f0), (f1, f2), (f3, f4), ... with a zero frame in front of the video,
     so 1 + 2m frames -> 1 + m, a 1-frame image stays 1 frame, and chunk edges never split a pair.
