@@ -12,7 +12,9 @@ import numpy as np
 from cinegen.eval.validate import Case, agreement
 
 TARGET = 0.97
-BELOW_TARGET = {"motion": 0.85, "camera": 0.88, "physics": 0.75, "shots": 0.93, "shape": 0.95}
+# Measured on these 500 (seeded, so exactly reproducible): motion 0.844, camera 0.925,
+# smoothness 0.926, physics 0.926, count 0.970, shape 0.971, shots 0.974, size 0.979.
+BELOW_TARGET = {"motion": 0.84, "camera": 0.92, "smoothness": 0.92, "physics": 0.92}
 
 
 def cases(n: int, seed: int) -> list[Case]:

@@ -22,6 +22,7 @@ from cinegen.provenance import (
     verify_file,
 )
 from cinegen.provenance import attacks
+from cinegen.provenance.watermark import _carriers
 
 PAYLOAD = make_payload("cinegen-test-model", 123456)
 
@@ -71,7 +72,6 @@ def test_detect_and_psnr(marked: tuple[np.ndarray, np.ndarray]) -> None:
     assert res.detected and res.p_false_alarm < 1e-6
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: ~85% of chips read right at PSNR 40, too few for the RS code")
 def test_round_trip_payload_exact(marked: tuple[np.ndarray, np.ndarray]) -> None:
     assert detect_watermark(marked[1]).payload == PAYLOAD
 
@@ -82,16 +82,35 @@ def test_chunked_embedding_equals_whole(marked: tuple[np.ndarray, np.ndarray]) -
     assert np.array_equal(np.concatenate(parts), wm)
 
 
-@pytest.mark.parametrize("attack", ["h264_crf23", "downscale_0.5", "crop_80", "trim_2s", "fps_12_to_8", "noise_3", "brightness"])
+@pytest.mark.parametrize(
+    "attack", ["h264_crf28", "downscale_0.5", "crop_80", "trim_2s", "fps_12_to_8", "noise_3", "brightness"]
+)
 def test_survives_attack(marked: tuple[np.ndarray, np.ndarray], attack: str) -> None:
     res = detect_watermark(attacks.standard_attacks()[attack](marked[1]))
     assert res.detected, (attack, res)
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: H.264 CRF >= 28 flips too many chips at PSNR 40")
-def test_survives_crf28(marked: tuple[np.ndarray, np.ndarray]) -> None:
-    res = detect_watermark(attacks.h264(marked[1], 28))
-    assert res.detected, res
+@pytest.mark.parametrize("attack", ["crop_80", "trim_2s", "noise_3"])
+def test_payload_survives_mild_attacks(marked: tuple[np.ndarray, np.ndarray], attack: str) -> None:
+    assert detect_watermark(attacks.standard_attacks()[attack](marked[1])).payload == PAYLOAD
+
+
+def test_sync_score_is_student_t_for_any_content() -> None:
+    """The false-alarm probability rests on this: for fixed readings and a random key, the sync
+    score follows Student's t exactly, even for readings as skewed as a real picture's."""
+    from scipy import stats
+
+    from cinegen.provenance.watermark import _Carriers, _clipped, _mean_gradients, _project, _sync_t
+
+    cfg = WatermarkConfig()
+    u = _clipped(_project(*_mean_gradients(smooth_video(7, t=4), cfg), 1.0, cfg), cfg)  # fixed content
+    band = _carriers(cfg).band
+    rng = np.random.default_rng(0)
+    scores = []
+    for _ in range(3000):  # a fresh key each time
+        sync = rng.standard_normal(len(band)) * band
+        scores.append(_sync_t(u, _Carriers(band=band, sync=sync, bits=np.zeros((0, len(band))), sync_dir=sync)))
+    assert stats.kstest(scores, stats.t(int(band.sum()) - 1).cdf).pvalue > 0.01
 
 
 def test_no_false_alarm_on_unmarked() -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -25,7 +23,7 @@ def test_page_generates_and_plays_a_video(server, owner_key, tmp_path):
             page.dispatch_event("#key", "change")
             page.wait_for_function("document.getElementById('size').value !== ''")  # defaults from /health
             page.fill("#prompt", "a green ball rolling to the left")
-            page.fill("#seconds", "2")
+            page.fill("#seconds", "1")
             page.fill("#seed", "7")
             page.click("#generate")
             seen: set[int] = set()
@@ -37,7 +35,9 @@ def test_page_generates_and_plays_a_video(server, owner_key, tmp_path):
             assert 100 in seen, f"progress seen: {sorted(seen)}; status: {page.inner_text('#status')}"
             page.wait_for_function("document.getElementById('player').readyState >= 3", timeout=30_000)
             t0 = page.eval_on_selector("#player", "v => v.currentTime")
-            page.wait_for_function(f"document.getElementById('player').currentTime > {t0} + 0.2", timeout=15_000)
+            # playing: currentTime moves (it may wrap around, the player loops)
+            page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {t0}) > 0.1",
+                                   timeout=15_000)
             assert page.eval_on_selector("#player", "v => v.videoWidth") == 32
             assert page.get_attribute("#download", "href").startswith("blob:")
             page.wait_for_function("document.getElementById('provenance').textContent.includes('c2pa')",

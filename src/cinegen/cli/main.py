@@ -153,12 +153,12 @@ def verify(
 
 def _mount_optional() -> None:
     """Sub-apps that live in their own files."""
-    try:
-        from cinegen.cli.eval_cmd import eval_app
+    from cinegen.cli.eval_cmd import eval_app
+    from cinegen.cli.serve_cmd import keys_app, serve_command
 
-        app.add_typer(eval_app, name="eval", help="Measure what videos show against their prompts.")
-    except ImportError:
-        pass
+    app.add_typer(eval_app, name="eval", help="Measure what videos show against their prompts.")
+    app.command("serve", help="Serve the Videos API (OpenAI-compatible) and a web page on this machine.")(serve_command)
+    app.add_typer(keys_app, name="keys", help="Create, list and revoke API keys for `cinegen serve`.")
 
 
 def main() -> None:

@@ -17,7 +17,8 @@ import dataclasses
 import numpy as np
 
 from cinegen.world.render import Clip, render
-from cinegen.world.spec import COLOURS, SHAPES, ObjectSpec, SceneSpec
+from cinegen.eval.describe import MIN_SHAPE_PX
+from cinegen.world.spec import COLOURS, SHAPES, SIZES, ObjectSpec, SceneSpec
 
 CORRUPTIONS: dict[str, tuple[str, tuple[str, ...]]] = {  # name -> (must fail, may also change)
     "recolour": ("colour", ()),
@@ -36,9 +37,11 @@ OPPOSITE = {"right": "left", "left": "right", "up": "down", "down": "up", "up-ri
             "down-left": "up-right", "up-left": "down-right", "down-right": "up-left", "cw": "ccw", "ccw": "cw"}
 
 
-def applies(name: str, spec: SceneSpec) -> bool:
-    """Whether corruption `name` changes what the subject visibly does in `spec`."""
+def applies(name: str, spec: SceneSpec, side: int = 64) -> bool:
+    """Whether corruption `name` changes what the subject visibly shows in `spec` at `side` pixels."""
     o = spec.objects[0]
+    if name == "wrong_shape":  # shape is not named below MIN_SHAPE_PX across
+        return SIZES[o.size] * side >= MIN_SHAPE_PX
     if name == "reverse":
         return o.motion in ("move", "fall", "grow", "shrink", "orbit")
     if name == "wrong_direction":

@@ -26,7 +26,7 @@ from cinegen.world.spec import SIZES
 
 
 MIN_SHAPE_PX = 10.0  # objects narrower than this (pixels) are too small to name their shape
-CUT_CHANGED = 0.12  # share of the frame a cut must change
+CUT_CHANGED = 0.2  # share of the frame a cut must change (a large object jumping: ~0.15)
 
 
 @dataclass

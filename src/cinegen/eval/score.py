@@ -186,10 +186,11 @@ def _jumps(o: ObjectTrack, d: Description) -> list[int]:
 
 def _reversals(o: ObjectTrack, d: Description, contacts: set[int]) -> list[int]:
     """Frames where a track turns back on itself (out of order frames) with no floor or object
-    contact to explain it. A bounce turns at its lowest point going from down to up; a shuffled
-    track turns anywhere."""
+    contact to explain it. A bounce turns vertically, at the floor and at the top of each hop;
+    a shuffled track turns anywhere."""
     idx = np.flatnonzero(o.visible)
     p = to_world(o.centre, d.camera_path)
+    low = float(np.nanmax(p[idx, 1])) if len(idx) else 0.0
     out = []
     for a, b, c in zip(idx[:-2], idx[1:-1], idx[2:]):
         if c - a != 2 or d.shot[a] != d.shot[c] or b in contacts:
@@ -198,8 +199,11 @@ def _reversals(o: ObjectTrack, d: Description, contacts: set[int]) -> list[int]:
         n0, n1 = float(np.linalg.norm(s0)), float(np.linalg.norm(s1))
         if min(n0, n1) < TURN_STEP or float(s0 @ s1) > -0.5 * n0 * n1:
             continue
-        if o.motion == "bounce" and s0[1] > 0 > s1[1] and abs(s0[1]) > abs(s0[0]):
-            continue  # down then up at the lowest point: a floor contact
+        if o.motion == "bounce" and abs(s0[1]) > abs(s0[0]):
+            apex = s0[1] < 0 < s1[1] and max(n0, n1) < 1.5 * GRAVITY / d.fps**2 + 0.01
+            floor = s0[1] > 0 > s1[1] and p[b, 1] > low - 0.05  # turns up at its lowest: the floor
+            if apex or floor:
+                continue  # a bounce turns up at the floor and down at the top of each hop
         out.append(int(b))
     return out
 

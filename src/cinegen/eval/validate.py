@@ -81,7 +81,7 @@ def corruption_rates(cases: list[Case]) -> dict[str, dict[str, float]]:
         clip = case.clip()
         clean = score_clip(clip)
         for name in corrupt.CORRUPTIONS:
-            if not corrupt.applies(name, clip.spec):
+            if not corrupt.applies(name, clip.spec, min(clip.frames.shape[1:3])):
                 continue
             verdict = corrupt.judge(name, clean, score_clip(clip, corrupt.corrupt(name, clip, seed=i)))
             if verdict is None:

@@ -68,6 +68,12 @@ def brightness(frames: np.ndarray, gain: float, offset: float) -> np.ndarray:
     return np.clip(np.rint(frames.astype(np.float64) * gain + offset), 0, 255).astype(np.uint8)
 
 
+def gamma(frames: np.ndarray, g: float) -> np.ndarray:
+    """Brighten (g < 1) or darken (g > 1) the mid-tones without clipping: a video editor's brightness slider."""
+    lut = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** g), 0, 255).astype(np.uint8)
+    return lut[frames]
+
+
 def standard_attacks(fps: float = 8.0, seed: int = 0) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     """The attacks the provenance issue lists, by name."""
     two_s = int(round(2 * fps))
@@ -82,6 +88,7 @@ def standard_attacks(fps: float = 8.0, seed: int = 0) -> dict[str, Callable[[np.
         "fps_12_to_8": lambda f: change_fps(f, 12.0, 8.0),
         "trim_2s": lambda f: trim(f, int(np.random.default_rng(seed).integers(0, max(1, len(f) - two_s + 1))), two_s),
         "noise_3": lambda f: noise(f, 3.0, seed),
-        "brightness": lambda f: brightness(f, 1.1, 8.0),
+        "brightness": lambda f: brightness(f, 1.1, 8.0),  # on a white background this saturates nearly everything
+        "brightness_gamma": lambda f: gamma(f, 0.8),
         "down_crop_crf28": lambda f: h264(centre_crop(resize(f, 0.5), 0.8), 28, fps),
     }

@@ -28,6 +28,7 @@ from cinegen.serve.store import JobStore
 
 POLL_SECONDS = 0.2  # how often an idle worker looks for a job
 PROGRESS_EVERY = 0.25  # at most this often a progress write per job
+WORKER_NICE = 10
 
 
 class Cancelled(Exception):
@@ -200,6 +201,7 @@ def serve_forever(cfg: ServeConfig, tag: str = "w", stop: threading.Event | None
     parent = os.getppid()
     if supervised:
         die_with_parent()
+        os.nice(WORKER_NICE)  # the API process goes first for the CPU: generation never starves status calls
     torch.set_num_threads(cfg.torch_threads())
     name = worker_name(tag)
     store = JobStore(cfg.db_url)
