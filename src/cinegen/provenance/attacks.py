@@ -5,7 +5,7 @@ Each attack maps uint8 frames (T, H, W, 3) to uint8 frames; none of them knows t
 from __future__ import annotations
 
 import io
-from typing import Callable
+from collections.abc import Callable
 
 import av
 import numpy as np
@@ -14,11 +14,11 @@ from PIL import Image
 
 def h264(frames: np.ndarray, crf: int, fps: float = 8.0) -> np.ndarray:
     """Encode with libx264 (yuv420p) at `crf` in memory and decode again."""
-    t, h, w, _ = frames.shape
+    h, w = frames.shape[1:3]
     frames = np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")  # yuv420p needs even sizes
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=int(round(fps)))
+        stream = out.add_stream("libx264", rate=round(fps))
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf), "preset": "medium"}
@@ -50,7 +50,7 @@ def centre_crop(frames: np.ndarray, keep: float) -> np.ndarray:
 
 def change_fps(frames: np.ndarray, src_fps: float, dst_fps: float) -> np.ndarray:
     """Resample in time by taking the nearest source frame, as ffmpeg's fps filter does."""
-    n = max(1, int(round(len(frames) * dst_fps / src_fps)))
+    n = max(1, round(len(frames) * dst_fps / src_fps))
     idx = np.minimum(np.round(np.arange(n) * src_fps / dst_fps).astype(int), len(frames) - 1)
     return frames[idx]
 
@@ -76,7 +76,7 @@ def gamma(frames: np.ndarray, g: float) -> np.ndarray:
 
 def standard_attacks(fps: float = 8.0, seed: int = 0) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
     """The attacks the provenance issue lists, by name."""
-    two_s = int(round(2 * fps))
+    two_s = round(2 * fps)
     return {
         "none": lambda f: f,
         "h264_crf23": lambda f: h264(f, 23, fps),

@@ -56,10 +56,10 @@ class WatermarkConfig:
     grid: int = 10  # bumps per side of the marked region
     margin: float = 0.1  # the region is [margin, 1 - margin] of each axis: survives a centre crop to 80 %
     psnr_db: float = 40.3  # marked vs unmarked, every frame
-    channel_weights: tuple[float, float, float] = (1.0, 0.5, 0.5)  # carrier share: luma, red-green, yellow-blue
+    channel_weights: tuple[float, float, float] = (1.0, 0.5, 0.5)  # bit carriers' share: luma, red-green, yellow-blue
     sync_share: float = 20.0  # sync margin over one bit's margin (detection comes first)
-    cancel_share: float = 0.4  # at most this share of the budget cancels the picture's own readings
-    sync_band: int = 5  # chips with max(i, j) <= this (low frequencies, which H.264 keeps) carry the sync; the rest the bits
+    cancel_share: float = 0.07  # at most this share of the budget cancels the picture's own readings (more starves the sync)
+    sync_band: int = 5  # chips with max(i, j) <= this carry the sync (low: H.264 keeps them); the rest the bits
     blind: int = 1  # polynomial moments (1: mean, 2: and slope) each axis's functions are blind to
     sync_channels: int = 3  # 1: the sync in luma only; 3: in luma and both chroma axes
     skip_low: int = 2  # chips (i, j) with i + j below this are not used: the picture's smooth part lives there
@@ -84,13 +84,15 @@ class WatermarkConfig:
             raise InputError(f"sync_share must be positive, got {self.sync_share}")
         if not 0 <= self.skip_low <= self.grid:
             raise InputError(f"skip_low must be in [0, grid], got {self.skip_low}")
+        if self.sync_channels not in (1, 2, 3):
+            raise InputError(f"sync_channels must be 1, 2 or 3, got {self.sync_channels}")
         if self.blind not in (0, 1, 2):
             raise InputError(f"blind must be 0, 1 or 2, got {self.blind}")
         k = self.grid - self.blind  # functions per axis
         n_chips = 3 * sum(1 for i in range(k) for j in range(k) if i + j >= self.skip_low)
         n_bit_chips = 3 * (k**2 - min(k, self.sync_band + 1) ** 2)
         if n_bit_chips < CODED_BITS or n_chips - n_bit_chips < 12:
-            raise InputError(f"grid {self.grid} with sync_band {self.sync_band} leaves too few chips for the sync or the bits")
+            raise InputError(f"grid {self.grid} with sync_band {self.sync_band} leaves too few chips for sync or bits")
         if not self.edge_threshold > 0:
             raise InputError(f"edge_threshold must be positive, got {self.edge_threshold}")
         if not self.clip > 0:
