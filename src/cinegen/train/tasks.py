@@ -79,8 +79,16 @@ class VAETask:
         self.cfg, self.device = cfg, device
         self.model = VideoVAE(vae_preset(cfg.model, cfg.model_overrides))
         self.step_module = VAEStep(self.model)  # what DDP wraps; shares the model's parameters
+        self.folder = None
+        if cfg.data != "world":
+            from cinegen.train.folder import FolderBatches
+
+            self.folder = FolderBatches(cfg, lambda step, j: sample_seed(cfg.seed, step, j))
 
     def batch(self, step: int, idx: range) -> torch.Tensor:
+        if self.folder is not None:
+            clips, _ = self.folder.batch(step, idx)
+            return torch.cat([frames_to_tensor(c) for c in clips]).to(self.device)
         n = 1 if is_image_step(self.cfg, step) else self.cfg.n_frames
         clips = [world_clip(sample_seed(self.cfg.seed, step, j), self.cfg, n)[0] for j in idx]
         if self.cfg.crop:
@@ -110,8 +118,11 @@ class VAETask:
         """Measure the latent scale on fresh world clips, store it in the config, write the folder."""
         zs = []
         for j in range(32):
-            frames, _ = world_clip(10_000_000 + j, self.cfg, self.cfg.n_frames)
-            zs.append(ema.encode_dist(frames_to_tensor(frames).to(self.device)).mode())
+            if self.folder is not None:
+                frames = self.folder.batch(10_000_000 + j, range(1))[0][0]
+            else:
+                frames, _ = world_clip(10_000_000 + j, self.cfg, self.cfg.n_frames)
+            zs.append(ema.encode_dist(frames_to_tensor(frames).to(self.device)).mode().flatten())
         z = torch.cat(zs)
         vcfg = dataclasses.replace(ema.cfg, latent_mean=float(z.mean()), latent_std=float(z.std()))
         with atomic_dir(out) as tmp:
@@ -138,16 +149,44 @@ class DiTTask:
         if not cfg.vae_dir:
             raise CheckpointError("DiT training needs vae_dir: the trained VAE's folder")
         self.vae_dir = Path(cfg.vae_dir)
-        self.vae = load_vae(self.vae_dir)
-        self.cache = build_cache(cfg, self.vae, run / "cache", main=d.main, barrier=lambda: parallel.barrier(d))
-        dit_cfg = dit_preset(cfg.model, {"in_channels": self.vae.cfg.latent_channels,
-                                         "text_dim": int(self.cache["text"].shape[-1]), **cfg.model_overrides})
+        self.vae = load_vae(self.vae_dir).to(device)
+        self.folder = None
+        if cfg.data != "world":  # real videos: encoded on the fly (captions through the encoder's cache)
+            from cinegen.text import TextEncoder
+            from cinegen.train.folder import FolderBatches
+
+            self.folder = FolderBatches(cfg, lambda step, j: sample_seed(cfg.seed, step, j))
+            self.encoder = TextEncoder(cfg.text_encoder)
+            text_dim = self.encoder.dim
+        else:
+            self.cache = build_cache(cfg, self.vae, run / "cache", main=d.main, barrier=lambda: parallel.barrier(d))
+            self.latents = self.cache["latents"].float()  # (N, C, n, h, w)
+            self.text = self.cache["text"]  # (N·K, L, D) fp16
+            self.text_mask = self.cache["text_mask"].bool()  # (N·K, L)
+            self.empty, self.empty_mask = self.cache["empty"].float(), self.cache["empty_mask"].bool()  # (L, D), (L,)
+            text_dim = int(self.text.shape[-1])
+        dit_cfg = dit_preset(cfg.model, {"in_channels": self.vae.cfg.latent_channels, "text_dim": text_dim,
+                                         **cfg.model_overrides})
         self.model = DiT(dit_cfg)
         self.step_module = self.model
-        self.latents = self.cache["latents"].float()  # (N, C, n, h, w)
-        self.text = self.cache["text"]  # (N·K, L, D) fp16
-        self.text_mask = self.cache["text_mask"].bool()  # (N·K, L)
-        self.empty, self.empty_mask = self.cache["empty"].float(), self.cache["empty_mask"].bool()  # (L, D), (L,)
+
+    @torch.no_grad()
+    def folder_batch(self, step: int, idx: range):
+        clips, captions = self.folder.batch(step, idx)
+        x0 = torch.cat([self.vae.encode(frames_to_tensor(c).to(self.device)) for c in clips])  # (b, C, n, h, w)
+        drops = [torch.rand((), generator=sample_gen(self.cfg.seed, step, 30_000 + j)).item() < self.cfg.caption_dropout
+                 for j in idx]
+        emb, mask = self.encoder.encode(["" if d else c for d, c in zip(drops, captions)])
+        ts, cms, noises = [], [], []
+        n, (h, w) = x0.shape[2], x0.shape[3:]
+        for j in idx:
+            g = sample_gen(self.cfg.seed, step, j)
+            ts.append(sample_train_t(1, n, n * (h // 2) * (w // 2), g))
+            cms.append(sample_clean_mask(1, n, g))
+            noises.append(torch.randn(x0.shape[1:], generator=g))
+        dev = self.device
+        return (x0, emb.to(dev), mask.to(dev), torch.cat(ts).to(dev), torch.cat(cms).to(dev),
+                torch.stack(noises).to(dev))
 
     def batch(self, step: int, idx: range):
         cfg = self.cfg
@@ -175,7 +214,7 @@ class DiTTask:
                 to(noises))
 
     def loss(self, net: torch.nn.Module, step: int, idx: range) -> torch.Tensor:
-        x0, emb, mask, t, clean, noise = self.batch(step, idx)
+        x0, emb, mask, t, clean, noise = (self.folder_batch if self.folder is not None else self.batch)(step, idx)
         model_fn = lambda x, tt: net(x, tt, emb, mask)  # noqa: E731
         return flow_loss(model_fn, x0, noise, t, clean)
 
