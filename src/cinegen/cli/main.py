@@ -103,6 +103,23 @@ def train_dit(
     run_train_stage("dit", out, recipe, set_, max_minutes, vae_dir=vae)
 
 
+@train_app.command("package")
+def train_package(
+    run: Path = typer.Option(..., "--run", help="recipe run folder (holds vae/, dit/ and model/)"),
+    out: Path = typer.Option(..., "--out", help="where the packaged model goes (e.g. src/cinegen/assets/model)"),
+    eval_dir: Optional[Path] = typer.Option(None, "--eval", help="a `cinegen eval run` report to put in the card"),
+    failures: str = typer.Option("", help="known failure modes, for the card"),
+) -> None:
+    """Package a trained run as a checkpoint folder: fp16 safetensors, config, MODEL_CARD.md."""
+    from cinegen.train.package import package_model
+
+    model = run / "model" if (run / "model" / "config.json").exists() else run / "dit" / "model"
+    if not (model / "config.json").exists():
+        raise CinegenError(f"{run} has no trained model folder (model/ or dit/model/)")
+    package_model(model, out, run / "vae", run / "dit", eval_dir, failures=failures)
+    typer.echo(f"packaged {model} into {out}")
+
+
 @train_app.callback(invoke_without_command=True)
 def train_recipe(
     ctx: typer.Context,

@@ -19,15 +19,24 @@ def _run_summary(run: Path) -> dict:
             rows = list(csv.DictReader(f))
     cfg = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
     last = rows[-1] if rows else {}
+    # each resumed segment restarts its clock: add up the segments
+    wall, prev = 0.0, 0.0
+    for r in rows:
+        e = float(r["elapsed_s"])
+        if e < prev:
+            wall += prev
+        prev = e
+    wall += prev
     return {
         "steps": int(last.get("step", 0) or 0),
         "final_loss": float(last.get("loss", "nan") or "nan"),
-        "wall_minutes": float(last.get("elapsed_s", 0) or 0) / 60,
+        "wall_minutes": wall / 60,
         "config": cfg,
     }
 
 
 def _params(folder: Path, name: str) -> float:
+    """Millions of parameters in a component's safetensors."""
     return sum(t.numel() for t in load_state(folder, name).values()) / 1e6
 
 
