@@ -51,21 +51,24 @@ def run_cmd(
     height: int = 64,
     steps: int | None = None,
     seed: int = 0,
-    limit: int | None = typer.Option(None, "--limit"),
+    limit: int | None = typer.Option(None, "--limit", help="use N prompts spread evenly over the file"),
+    expand: bool = typer.Option(True, "--expand/--no-expand", help="expand short prompts (the default) or not"),
 ) -> None:
     """Generate a video per prompt with MODEL and write a report folder to OUT."""
     from cinegen.eval.prompts import load_prompts
     from cinegen.eval.report import evaluate_video, write_report
     from cinegen.pipeline import Pipeline
 
-    items = load_prompts(prompts)[: limit or None]
+    items = load_prompts(prompts)
+    if limit:
+        items = items[:: max(1, len(items) // limit)][:limit]
     pipe = Pipeline.from_pretrained(model)
     results, sheets = [], []
     with Progress() as bar:
         task = bar.add_task("generating", total=len(items))
         for i, it in enumerate(items):
             kw = {} if steps is None else {"steps": steps}
-            res = pipe(it.prompt, seconds=it.seconds or seconds, fps=fps, width=width, height=height, seed=seed + i, **kw)
+            res = pipe(it.prompt, seconds=it.seconds or seconds, fps=fps, width=width, height=height, seed=seed + i, expand=expand, **kw)
             results.append(evaluate_video(res.frames, res.fps, it.prompt, it.shots))
             sheets.append(res.frames)
             bar.advance(task)

@@ -227,7 +227,7 @@ class DiTTask:
             "dit": ema.cfg.to_dict(),
             "text": {"name": self.cfg.text_encoder, "max_length": 77},
             "sampling": {"width": self.cfg.width, "height": self.cfg.height, "fps": self.cfg.fps,
-                         "seconds": 2.0, "steps": 20, "guidance": 4.0},
+                         "seconds": 4.0, "steps": 20, "guidance": 4.0},
             "train_dit": self.cfg.to_dict(),
             "train_vae": vae_config.get("train_vae", {}),
         }
