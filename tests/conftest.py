@@ -39,3 +39,14 @@ def cli(capsys, monkeypatch):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors on a shared 2-core machine: a second OpenMP thread only spins and waits."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -1,11 +1,7 @@
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors on a shared 2-core machine: a second OpenMP thread only spins and waits."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
+def _one_thread(one_thread):
+    """Every test here runs on one thread (the fixture lives in tests/conftest.py)."""
     yield
-    torch.set_num_threads(n)

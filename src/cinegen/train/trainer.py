@@ -82,7 +82,7 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
     amp = autocast_dtype(device)
     start, start_step = time.perf_counter(), step
     end = cfg.steps if stop_at is None else min(cfg.steps, stop_at)
-    bar = _progress(progress and d.main, cfg, step)
+    bar = _Progress(cfg, step) if progress and d.main else None
     last_loss = float("nan")
     while step < end:
         for g in opt.param_groups:
@@ -126,19 +126,14 @@ def _mean_over_ranks(x: torch.Tensor, d: parallel.Dist) -> float:
     return float(x)
 
 
-class _progress:
-    """A rich progress bar showing loss and it/s; None-safe when disabled."""
+class _Progress:
+    """A rich progress bar with loss and it/s; in a log file, one plain line per log interval instead."""
 
-    def __new__(cls, enabled: bool, cfg: TrainConfig, step: int):
-        if not enabled:
-            return None
-        return super().__new__(cls)
-
-    def __init__(self, enabled: bool, cfg: TrainConfig, step: int):
+    def __init__(self, cfg: TrainConfig, step: int):
         import sys
 
-        self.plain = not sys.stdout.isatty()  # in a log file: one line per log interval instead of a bar
         self.cfg = cfg
+        self.plain = not sys.stdout.isatty()
         if self.plain:
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
