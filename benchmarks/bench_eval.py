@@ -54,6 +54,8 @@ def main() -> None:
     res = {
         "n_renders": n,
         "agreement": {k: {"rate": agree.rate(k), "n": agree.scored[k]} for k in sorted(agree.scored)},
+        # Attributes the render cannot show (validate.observable, from spec and truth), not scored.
+        "excluded_unobservable": dict(sorted(agree.excluded.items())),
         "corruptions": corr,
         "lossy_mean_abs_change": change,
         "lossy_verdict_flips": flips,
@@ -64,6 +66,8 @@ def main() -> None:
     print(f"{'dimension':14s} agreement   n")
     for k, v in res["agreement"].items():
         print(f"{k:14s} {v['rate']:.3f}  {v['n']:5d}")
+    for k, v in res["excluded_unobservable"].items():
+        print(f"excluded  {k}: {v}")
     print(f"{'corruption':16s} {'dimension':22s} fail   others-pass  n")
     for k, v in corr.items():
         print(f"{k:16s} {v['dimension']:22s} {v['fail_rate']:.3f}  {v['others_pass_rate']:.3f}  {v['n']}")

@@ -2,6 +2,9 @@
 
 Each case runs in a fresh subprocess (so model load and peak memory are those a user sees) and
 reports the split by stage, the real-time factor (wall time / video duration) and peak RSS.
+Each case also times the real command, `cinegen generate PROMPT --seconds S -o OUT`, from process
+start to exit (`cli_wall_s`, `cli_rtf`). The text encoder's start-up trace (text/compiled.py) is
+built once before the cases; `--cold` adds a first-ever run with an empty cache folder.
 
     python benchmarks/bench_generate.py [--model DIR] [--seconds 10 60] [--steps 20]
 """
@@ -14,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+PROMPT = "a red ball bouncing on a checker floor"
 CHILD = r"""
 import json, resource, sys, time
 t0 = time.perf_counter()
@@ -24,7 +28,7 @@ args = json.loads(sys.argv[1])
 t_import = time.perf_counter()
 pipe = Pipeline.from_pretrained(args["model"])
 t_load = time.perf_counter()
-req, text, cond = pipe.prepare("a red ball bouncing on a checker floor", seconds=args["seconds"], steps=args["steps"],
+req, text, cond = pipe.prepare(args["prompt"], seconds=args["seconds"], steps=args["steps"],
                                seed=0, expand=not args["no_expand"])
 chunks = pipe.frames_stream(req, text, cond)
 t_w = time.perf_counter()
@@ -55,7 +59,8 @@ print(json.dumps({
 
 
 def run_case(model: str | None, seconds: float, steps: int | None, out: Path, no_expand: bool) -> dict:
-    args = json.dumps({"model": model, "seconds": seconds, "steps": steps, "out": str(out), "no_expand": no_expand})
+    args = json.dumps({"model": model, "seconds": seconds, "steps": steps, "out": str(out), "no_expand": no_expand,
+                       "prompt": PROMPT})
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", CHILD, args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -67,19 +72,52 @@ def run_case(model: str | None, seconds: float, steps: int | None, out: Path, no
     return res
 
 
+def run_cli(model: str | None, seconds: float, steps: int | None, out: Path, env: dict | None = None) -> float:
+    exe = Path(sys.executable).with_name("cinegen")
+    cmd = [str(exe), "generate", PROMPT, "--seconds", f"{seconds:g}", "-o", str(out)]
+    cmd += ["--model", model] if model else []
+    cmd += ["--steps", str(steps)] if steps else []
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        raise SystemExit(f"cinegen generate failed:\n{r.stderr[-3000:]}")
+    out.unlink(missing_ok=True)
+    return wall
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
     ap.add_argument("--seconds", type=float, nargs="+", default=[10.0, 60.0])
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the model's)")
     ap.add_argument("--no-expand", action="store_true")
+    ap.add_argument("--cold", action="store_true", help="also time a first-ever run (empty start-up cache)")
     ap.add_argument("--json", default="benchmarks/results/generate.json")
     a = ap.parse_args()
     out_dir = Path("benchmarks/results")
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = [run_case(a.model, s, a.steps, out_dir / f"bench_{s:g}s.mp4", a.no_expand) for s in a.seconds]
+    cold = None
+    if a.cold:
+        import os
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            cold = run_cli(a.model, a.seconds[0], a.steps, out_dir / "bench_cold.mp4", {**os.environ, "CINEGEN_CACHE_DIR": tmp})
+    from cinegen.text import TextEncoder
+
+    TextEncoder()  # builds the start-up trace if this machine has none yet (what every run after the first finds)
+    rows = []
+    for s in a.seconds:
+        row = run_case(a.model, s, a.steps, out_dir / f"bench_{s:g}s.mp4", a.no_expand)
+        row["cli_wall_s"] = run_cli(a.model, s, a.steps, out_dir / f"bench_cli_{s:g}s.mp4")
+        row["cli_rtf"] = row["cli_wall_s"] / row["seconds"]
+        rows.append(row)
+    if cold is not None:
+        rows[0]["cli_cold_wall_s"] = cold
+        print(f"first-ever run (no start-up cache), {a.seconds[0]:g} s video: {cold:.2f} s wall")
     cols = ["seconds", "frames", "width", "steps", "load_s", "text_s", "sample_s", "decode_s", "watermark_s",
-            "encode_mp4_s", "sign_s", "wall_s", "realtime_factor", "peak_rss_mb"]
+            "encode_mp4_s", "sign_s", "wall_s", "realtime_factor", "cli_wall_s", "cli_rtf", "peak_rss_mb"]
     print(" | ".join(f"{c:>12}" for c in cols))
     for r in rows:
         print(" | ".join(f"{r[c]:>12.2f}" if isinstance(r[c], float) else f"{r[c]:>12}" for c in cols))

@@ -1,14 +1,22 @@
-"""Provenance benchmark: watermark detection / bit accuracy per attack, false alarms, PSNR, cost.
+"""Provenance benchmark: watermark detection / bit accuracy per attack, false alarms, PSNR, eval-score
+change, cost.
 
-    python benchmarks/bench_provenance.py                       # full: 100 marked, 1000 unmarked
-    python benchmarks/bench_provenance.py --marked 10 --unmarked 50   # quick
+    python benchmarks/bench_provenance.py          # full: 100 generated, 100 world renders, 1000 unmarked
+    python benchmarks/bench_provenance.py --generated 10 --marked 10 --unmarked 50   # quick
+    python benchmarks/bench_provenance.py --generated 0                             # no model needed
 
 On a shared CPU run it with OMP_NUM_THREADS=1: BLAS threads fighting over busy cores inflate wall times.
 
-Marked videos: world renders when cinegen.world.render exists, else soft synthetic scenes; every
-second one is blurred (sigma 1.2 px) like the soft output of a small generator, whose smooth
-gradients are where H.264 erases a mark most. Unmarked: world renders and clips panned / zoomed
-over scikit-image photos.
+Generated videos: the shipped default model (Pipeline.from_pretrained(None), whichever weights are
+there) makes short clips for prompts spread over eval/prompts/dev.txt with the watermark off (what
+CINEGEN_WATERMARK=0 gives); each is then marked exactly as Pipeline.marker does, with a known
+generation id so the bits can be checked. Both versions are scored with cinegen.eval: the change
+is what the watermark does to the eval. The unmarked versions join the false-alarm set.
+World renders: when cinegen.world.render exists, else soft synthetic scenes; every second one is
+blurred (sigma 1.2 px) like the soft output of a small generator. Unmarked: world renders and clips
+panned / zoomed over scikit-image photos, each through one of the attacks.
+Cost: one 10-second video generated through the pipeline with the watermark on (its own timing of
+the marking), then written and signed.
 Writes benchmarks/results/provenance.json.
 """
 from __future__ import annotations
@@ -18,6 +26,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +40,14 @@ from cinegen.provenance import (
     sign_file,
 )
 from cinegen.provenance.attacks import standard_attacks
-from cinegen.provenance.watermark import coded_bits, detect_with_bits
+from cinegen.provenance.watermark import (
+    WatermarkResult,
+    coded_bits,
+    detect_with_bits,
+    model_hash,
+)
+
+PROMPTS = Path(__file__).resolve().parent.parent / "eval" / "prompts" / "dev.txt"
 
 PHOTOS = ("astronaut", "camera", "cat", "chelsea", "coffee", "rocket", "immunohistochemistry", "moon", "page",
           "brick", "grass", "gravel", "horse", "clock", "coins", "text", "retina", "hubble_deep_field", "colorwheel")
@@ -86,72 +102,191 @@ def photo_video(seed: int, t: int, size: int) -> np.ndarray:
     return np.stack(frames)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--marked", type=int, default=100)
-    ap.add_argument("--unmarked", type=int, default=1000)
-    ap.add_argument("--frames", type=int, default=40)
-    ap.add_argument("--size", type=int, default=64)
-    ap.add_argument("--generation-seconds", type=float, default=10.0, help="generation time of a 10-second video")
-    args = ap.parse_args()
-    attacks = standard_attacks()  # for the names; each video gets its own seeded trim / noise below
-    rows = {k: {"detected": 0, "exact": 0, "bit_acc": []} for k in attacks}
-    psnr = []
-    for i in range(args.marked):
-        video = scene_video(i, args.frames, args.size)
-        if i % 2 == 1:
-            video = soft(video)
-        payload = make_payload("bench-model", i)
+def dev_prompts(n: int) -> list[str]:
+    """n prompts spread evenly over the dev set (its order groups them by kind)."""
+    lines = [line.strip() for line in PROMPTS.read_text().splitlines()]
+    prompts = [line for line in lines if line and not line.startswith("#")]
+    return [prompts[i * len(prompts) // n] for i in range(n)] if n <= len(prompts) else [prompts[i % len(prompts)] for i in range(n)]
+
+
+class AttackTable:
+    """Per-attack detection, exact payload and raw bit accuracy over marked videos."""
+
+    def __init__(self) -> None:
+        self.rows = {k: {"detected": 0, "exact": 0, "bit_acc": []} for k in standard_attacks()}
+        self.psnr: list[float] = []
+
+    def add(self, video: np.ndarray, payload: bytes, fps: float, seed: int) -> np.ndarray:
+        """Mark `video`, run every attack on it, record; returns the marked video."""
         marked = embed_watermark(video, payload)
-        psnr.append(10 * np.log10(255**2 / max(1e-12, ((marked.astype(np.float64) - video) ** 2).mean())))
+        self.psnr.append(10 * np.log10(255**2 / max(1e-12, ((marked.astype(np.float64) - video) ** 2).mean())))
         truth = coded_bits(payload)
-        for name, attack in standard_attacks(seed=i).items():
+        for name, attack in standard_attacks(fps=fps, seed=seed).items():
             res, bits = detect_with_bits(attack(marked))
-            rows[name]["detected"] += res.detected
-            rows[name]["exact"] += res.payload == payload
-            rows[name]["bit_acc"].append(float((bits == truth).mean()))
-    # Unmarked: half world renders, half photo clips, each passed through one of the attacks (the
-    # detector sees re-encoded, resized, cropped files in practice). p-values are checked too: an
-    # honest bound has at most a fraction q of them below q.
-    false_alarms, pvals = 0, []
-    names = list(attacks)
-    for i in range(args.unmarked):
-        video = (scene_video if i % 2 == 0 else photo_video)(10_000 + i, args.frames, args.size)
-        res = detect_watermark(standard_attacks(seed=i)[names[i % len(names)]](video))
-        false_alarms += res.detected
-        pvals.append(res.p_false_alarm)
-    pvals_arr = np.asarray(pvals)
-    pmin = float(pvals_arr.min())
-    calibration = {q: float((pvals_arr < q).mean()) for q in (0.1, 0.01, 0.001)}
-    # Cost: a 10-second video at 8 fps.
-    video = scene_video(0, 81, args.size)
+            row = self.rows[name]
+            row["detected"] += res.detected
+            row["exact"] += res.payload == payload
+            row["bit_acc"].append(float((bits == truth).mean()))
+        return marked
+
+    def summary(self) -> dict:
+        n = len(self.psnr)
+        return {
+            "videos": n, "psnr_min_db": float(min(self.psnr)), "psnr_mean_db": float(np.mean(self.psnr)),
+            "attacks": {k: {"detection_rate": v["detected"] / n, "payload_exact_rate": v["exact"] / n,
+                            "bit_accuracy": float(np.mean(v["bit_acc"]))} for k, v in self.rows.items()},
+        }
+
+
+class FalseAlarms:
+    """Detections and p-values on unmarked videos; an honest bound has at most a fraction q below q."""
+
+    def __init__(self) -> None:
+        self.results: list[WatermarkResult] = []
+
+    def add(self, video: np.ndarray, fps: float, seed: int) -> None:
+        attacks = standard_attacks(fps=fps, seed=seed)  # the detector sees re-encoded, resized, cropped files
+        self.results.append(detect_watermark(attacks[list(attacks)[seed % len(attacks)]](video)))
+
+    def summary(self) -> dict:
+        p = np.asarray([r.p_false_alarm for r in self.results])
+        return {"videos": len(p), "false_alarms": int(sum(r.detected for r in self.results)),
+                "min_p_false_alarm": float(p.min()) if len(p) else None,
+                "p_below_q": {q: float((p < q).mean()) if len(p) else None for q in (0.1, 0.01, 0.001)}}
+
+
+def eval_scores(frames: np.ndarray, fps: float, prompt: str) -> dict[str, float | None]:
+    from cinegen.eval.report import evaluate_video
+
+    return {dim: s["value"] for dim, s in evaluate_video(frames, fps, prompt)["scores"].items()}
+
+
+def score_change(pairs: list[tuple[dict, dict]]) -> dict:
+    """Mean |marked − unmarked| eval score per dimension and overall, and the change of each dimension's mean."""
+    per_dim: dict[str, dict] = {}
+    every: list[float] = []
+    for dim in pairs[0][0]:
+        both = [(a[dim], b[dim]) for a, b in pairs if a[dim] is not None and b[dim] is not None]
+        if not both:
+            continue
+        a, b = np.asarray(both, dtype=np.float64).T
+        every += list(np.abs(b - a))
+        per_dim[dim] = {"n": len(a), "mean_abs_change": float(np.abs(b - a).mean()),
+                        "max_abs_change": float(np.abs(b - a).max()), "change_of_mean": float(b.mean() - a.mean())}
+    return {"per_dimension": per_dim, "overall_mean_abs_change": float(np.mean(every)),
+            "overall_max_abs_change": float(np.max(every))}
+
+
+def load_pipeline():
+    from cinegen.pipeline.pipeline import Pipeline
+
+    return Pipeline.from_pretrained(None)  # the shipped default model, whichever weights it has
+
+
+def generated_videos(pipe, n: int, seconds: float) -> Iterator[tuple[str, np.ndarray, float]]:
+    """(prompt, unmarked frames, fps) for n dev prompts, through the real pipeline with the mark off."""
+    for i, prompt in enumerate(dev_prompts(n)):
+        res = pipe(prompt, seconds=seconds, seed=i, mark=False)  # mark=False: what CINEGEN_WATERMARK=0 gives
+        yield prompt, res.frames, res.fps
+
+
+def bench_generated(pipe, n: int, seconds: float, unmarked: FalseAlarms) -> dict:
+    table, pairs = AttackTable(), []
+    t0 = time.perf_counter()
+    for i, (prompt, frames, fps) in enumerate(generated_videos(pipe, n, seconds)):
+        marked = table.add(frames, make_payload(pipe.name, i), fps, seed=i)  # as Pipeline.marker, known id
+        pairs.append((eval_scores(frames, fps, prompt), eval_scores(marked, fps, prompt)))
+        unmarked.add(frames, fps, seed=i)
+        if (i + 1) % 10 == 0:
+            print(f"  generated {i + 1}/{n} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
+    return {**table.summary(), "seconds": seconds, "model": pipe.name, "eval_change": score_change(pairs)}
+
+
+def bench_world(n: int, frames: int, size: int) -> dict:
+    table = AttackTable()
+    for i in range(n):
+        video = scene_video(i, frames, size)
+        table.add(soft(video) if i % 2 == 1 else video, make_payload("bench-model", i), 8.0, seed=i)
+    return table.summary()
+
+
+def bench_cost(pipe, size: int, generation_seconds: float) -> dict:
+    """Embedding + signing for a 10-second video; against a real generation when a pipeline is given."""
     with tempfile.TemporaryDirectory() as tmp:
-        c0, t0 = time.process_time(), time.perf_counter()
-        marked = embed_watermark(video, make_payload("bench-model", 0))
-        t1, c1 = time.perf_counter(), time.process_time()
+        if pipe is not None:  # the real path: the pipeline marks each decoded chunk and times it
+            pipe.stats.clear()
+            t0 = time.perf_counter()
+            res = pipe("A red ball bounces on a checkered floor.", seconds=10.0, seed=0)
+            generation_seconds = time.perf_counter() - t0
+            embed, marked = pipe.stats.get("watermark", 0.0), res.frames
+            found = detect_watermark(marked)
+            pipeline_check = {"detected": found.detected, "model_hash_ok": found.payload is not None
+                              and found.payload[:2].hex() == model_hash(pipe.name)}
+        else:
+            video = scene_video(0, 81, size)
+            t0 = time.perf_counter()
+            marked = embed_watermark(video, make_payload("bench-model", 0))
+            embed, pipeline_check = time.perf_counter() - t0, None
         path = write_video(Path(tmp) / "v.mp4", marked, fps=8)
         t2 = time.perf_counter()
         sign_file(path, model_id="bench-model", prompt="bench")
-        t3 = time.perf_counter()
-    cost = (t1 - t0) + (t3 - t2)
-    result = {
-        "marked": args.marked, "unmarked": args.unmarked, "frames": args.frames, "size": args.size,
-        "psnr_min_db": float(min(psnr)), "psnr_mean_db": float(np.mean(psnr)),
-        "attacks": {k: {"detection_rate": v["detected"] / args.marked, "payload_exact_rate": v["exact"] / args.marked,
-                        "bit_accuracy": float(np.mean(v["bit_acc"]))} for k, v in rows.items()},
-        "false_alarm_rate": false_alarms / args.unmarked, "min_p_false_alarm_unmarked": pmin,
-        "p_below_q_unmarked": calibration,
-        "embed_s_10s_video": t1 - t0, "embed_cpu_s_10s_video": c1 - c0, "sign_s": t3 - t2,
-        "cost_fraction_of_generation": cost / args.generation_seconds,
-    }
+        sign = time.perf_counter() - t2
+    return {"embed_s_10s_video": embed, "sign_s": sign, "generation_s_10s_video": generation_seconds,
+            "generation_measured": pipe is not None, "cost_fraction_of_generation": (embed + sign) / generation_seconds,
+            "pipeline_marked_video": pipeline_check}
+
+
+def print_table(title: str, summary: dict) -> None:
+    print(f"\n{title}: {summary['videos']} videos, PSNR min {summary['psnr_min_db']:.2f} dB, "
+          f"mean {summary['psnr_mean_db']:.2f} dB")
     print(f"{'attack':18s} {'detect':>7s} {'exact':>7s} {'bit acc':>8s}")
-    for k, v in result["attacks"].items():
+    for k, v in summary["attacks"].items():
         print(f"{k:18s} {v['detection_rate']:7.3f} {v['payload_exact_rate']:7.3f} {v['bit_accuracy']:8.3f}")
-    print(f"unmarked p-values: fraction below 0.1 / 0.01 / 0.001 = "
-          f"{calibration[0.1]:.3f} / {calibration[0.01]:.3f} / {calibration[0.001]:.4f}")
-    print(f"false alarms {false_alarms}/{args.unmarked} (min p {pmin:.2g}); PSNR min {min(psnr):.2f} dB; "
-          f"embed {t1 - t0:.2f} s (CPU {c1 - c0:.2f} s) + sign {t3 - t2:.3f} s = {100 * result['cost_fraction_of_generation']:.1f}% of "
-          f"{args.generation_seconds:.0f} s generation")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--generated", type=int, default=100, help="videos from the default model (0: skip)")
+    ap.add_argument("--gen-seconds", type=float, default=3.0, help="length of each generated video")
+    ap.add_argument("--marked", type=int, default=100, help="marked world renders")
+    ap.add_argument("--unmarked", type=int, default=1000, help="unmarked world renders and photo clips")
+    ap.add_argument("--frames", type=int, default=40)
+    ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--generation-seconds", type=float, default=10.0,
+                    help="generation time of a 10-second video, used only with --generated 0")
+    args = ap.parse_args()
+    t_start = time.perf_counter()
+    unmarked = FalseAlarms()
+    pipe = load_pipeline() if args.generated > 0 else None
+    result: dict = {"frames": args.frames, "size": args.size}
+    if pipe is not None:
+        result["generated"] = bench_generated(pipe, args.generated, args.gen_seconds, unmarked)
+    result["world"] = bench_world(args.marked, args.frames, args.size)
+    generated_unmarked = unmarked.summary() if pipe is not None else None
+    for i in range(args.unmarked):
+        video = (scene_video if i % 2 == 0 else photo_video)(10_000 + i, args.frames, args.size)
+        unmarked.add(video, 8.0, seed=i)
+    result["unmarked"] = {**unmarked.summary(), "of_which_generated": generated_unmarked}
+    result["cost"] = bench_cost(pipe, args.size, args.generation_seconds)
+    result["wall_s"] = time.perf_counter() - t_start
+
+    if "generated" in result:
+        print_table(f"generated by {result['generated']['model']} ({args.gen_seconds:g} s each)", result["generated"])
+        ch = result["generated"]["eval_change"]
+        print("eval score change with the watermark (mean |Δ|, max |Δ|, Δ of the mean):")
+        for dim, v in ch["per_dimension"].items():
+            print(f"  {dim:12s} n={v['n']:3d} {v['mean_abs_change']:.4f} {v['max_abs_change']:.4f} {v['change_of_mean']:+.4f}")
+        print(f"  overall      {ch['overall_mean_abs_change']:.4f} {ch['overall_max_abs_change']:.4f}")
+    print_table("world renders", result["world"])
+    u = result["unmarked"]
+    print(f"\nunmarked: false alarms {u['false_alarms']}/{u['videos']} (min p {u['min_p_false_alarm']:.2g}); "
+          f"fraction of p below 0.1 / 0.01 / 0.001 = {u['p_below_q'][0.1]:.3f} / {u['p_below_q'][0.01]:.3f} / "
+          f"{u['p_below_q'][0.001]:.4f}")
+    c = result["cost"]
+    print(f"cost: embed {c['embed_s_10s_video']:.3f} s + sign {c['sign_s']:.3f} s = "
+          f"{100 * c['cost_fraction_of_generation']:.2f}% of {c['generation_s_10s_video']:.1f} s generation "
+          f"({'measured' if c['generation_measured'] else 'assumed'}); pipeline check {c['pipeline_marked_video']}")
+    print(f"wall {result['wall_s']:.0f} s")
     out = Path(__file__).parent / "results" / "provenance.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

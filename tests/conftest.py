@@ -1,9 +1,12 @@
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Start-up caches (the traced text encoder) go to a folder of this test session, not the user's.
+os.environ.setdefault("CINEGEN_CACHE_DIR", tempfile.mkdtemp(prefix="cinegen-test-cache-"))
 
 
 @pytest.fixture(scope="session")

@@ -129,3 +129,17 @@ def test_gradients_reach_every_parameter_after_one_step():
     (model(x, t, text) - x).pow(2).mean().backward()
     dead = [n for n, p in model.named_parameters() if p.grad is None or p.grad.abs().max() == 0]
     assert dead == []
+
+
+def test_frame_positions_default_and_gap():
+    torch.manual_seed(0)
+    model = _randomize(DiT(dit_tiny(in_channels=4, text_dim=32))).eval()
+    x, t, text = _inputs(shape=(3, 6, 10))
+    base = model(x, t, text)
+    assert torch.allclose(model(x, t, text, frame_pos=torch.arange(3.0)), base, atol=1e-6)
+    # shifting every frame by the same amount changes nothing (RoPE sees offsets only) ...
+    assert torch.allclose(model(x, t, text, frame_pos=torch.arange(3.0) + 7), base, atol=1e-5)
+    # ... but a gap between frame 0 and the rest does
+    assert not torch.allclose(model(x, t, text, frame_pos=torch.tensor([0.0, 5.0, 6.0])), base, atol=1e-3)
+    with pytest.raises(InputError):
+        model(x, t, text, frame_pos=torch.arange(2.0))

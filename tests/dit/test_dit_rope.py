@@ -66,3 +66,13 @@ def test_rope_offset_equals_a_bigger_grid():
     full = rope_freqs((5, 3, 4), 16)
     off = rope_freqs((3, 3, 4), 16, offset=(2.0, 0.0, 0.0))
     assert torch.allclose(off, full[2 * 12 :])
+
+
+def test_rope_explicit_positions_equal_the_default_and_allow_gaps():
+    grid, hd = (4, 2, 3), 24
+    assert torch.equal(rope_freqs(grid, hd, t_positions=torch.arange(4.0)), rope_freqs(grid, hd))
+    gapped = rope_freqs(grid, hd, t_positions=torch.tensor([0.0, 6.0, 7.0, 8.0]))
+    later = rope_freqs((9, 2, 3), hd).view(9, 6, -1)
+    assert torch.equal(gapped.view(4, 6, -1)[1:], later[6:9]) and torch.equal(gapped.view(4, 6, -1)[0], later[0])
+    with pytest.raises(ValueError):
+        rope_freqs(grid, hd, t_positions=torch.arange(3.0))

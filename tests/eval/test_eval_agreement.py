@@ -12,9 +12,10 @@ import numpy as np
 from cinegen.eval.validate import Case, agreement
 
 TARGET = 0.97
-# Measured on these 500 (seeded, so exactly reproducible): motion 0.844, camera 0.925,
-# smoothness 0.926, physics 0.926, count 0.970, shape 0.971, shots 0.974, size 0.979.
-BELOW_TARGET = {"motion": 0.84, "camera": 0.92, "smoothness": 0.92, "physics": 0.92}
+# Measured on these 500 (seeded, so exactly reproducible), scoring what each render can show
+# (validate.observable): motion 0.877, physics 0.925, smoothness 0.928, shape 0.971, count 0.976,
+# shots 0.976, camera 0.978, size 0.979 (before: motion 0.844, camera 0.925).
+BELOW_TARGET = {"motion": 0.86, "smoothness": 0.92, "physics": 0.92}
 
 
 def cases(n: int, seed: int) -> list[Case]:

@@ -62,3 +62,24 @@ def test_cut_found_between_shots():
     clip = render(spec, 64, 64, 8.0)
     boundary = int(np.flatnonzero(np.diff(clip.shot))[0]) + 1
     assert describe(clip.frames, clip.fps).cuts == [boundary]
+
+
+def test_random_noise_objects_popping_up_fail_consistency():
+    # Noise blobs appear and vanish in the open, away from edges, occluders and cuts: not one
+    # object keeping its identity. (A tiny blob is excused only when it grew from or shrank to it.)
+    from cinegen.eval.score import consistency
+
+    frames = np.random.default_rng(0).integers(0, 256, (17, 64, 64, 3), dtype=np.uint8)
+    d = describe(frames, 8.0)
+    assert len(d.objects) >= 3
+    assert consistency(d).passed is False
+
+
+def test_cut_judges_the_first_shot_camera():
+    # The prompt states the opening shot's camera; the second (longer) shot's reframing is not it.
+    spec = sample_scene(89, duration=2.0, background="checker", camera="pan", camera_direction="left",
+                        n_shots=2, framings=["wide", "close-up"], n_objects=1)
+    clip = render(spec, 64, 64, 16.0)
+    assert (clip.shot == 1).sum() > (clip.shot == 0).sum()
+    d = describe(clip.frames, clip.fps)
+    assert (d.camera_motion, d.camera_direction) == ("pan", "left")

@@ -1,7 +1,9 @@
 """Euler sampler: exact on constant velocity, equal to diffusers' scheduler, holds condition frames."""
+import pytest
 import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
 
+from cinegen.common.errors import InputError
 from cinegen.flow import add_noise, cfg_velocity, sample_euler, time_grid
 
 
@@ -84,3 +86,12 @@ def test_cfg_scale_one_is_conditional_and_guidance_formula():
     calls = []
     cfg_velocity(lambda *a: calls.append(a[0].shape) or model(*a), text, mask, neg, None, 5.0)(x, t)
     assert calls == [torch.Size([4, 3, 2, 3, 3])], "one batched call"
+    # guidance interval: outside it, one conditional call of batch B; inside, the guided result
+    calls.clear()
+    spy = lambda *a: calls.append(a[0].shape) or model(*a)  # noqa: E731
+    low = cfg_velocity(spy, text, mask, neg, None, 5.0, interval=(0.5, 1.0))(x, t * 0.4)
+    assert calls == [torch.Size([2, 3, 2, 3, 3])] and torch.allclose(low, model(x, t * 0.4, text, mask), atol=1e-6)
+    inside = cfg_velocity(model, text, mask, neg, None, 5.0, interval=(0.0, 1.0))(x, t)
+    assert torch.allclose(inside, guided, atol=1e-6)
+    with pytest.raises(InputError):
+        cfg_velocity(model, text, mask, neg, None, 5.0, interval=(0.8, 0.2))

@@ -66,3 +66,39 @@ def test_storyboard_shots(tiny_pipe):
     board = parse_inline("1s: a red ball | 1.5s close-up: the ball rolls left")
     frames = np.concatenate(list(storyboard_frames(tiny_pipe, board, seed=0)))
     assert len(frames) == 8 + 12
+
+
+def test_long_video_memory_frame(tiny_pipe, monkeypatch):
+    """With memory on, every window after the first also sees latent 0, clean, MEMORY_GAP positions before it."""
+    import copy
+
+    from cinegen.pipeline.pipeline import MEMORY_GAP
+
+    tiny_pipe = copy.deepcopy(tiny_pipe)  # with non-zero adaLN weights, so that the DiT's input matters
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for prm in tiny_pipe.dit.parameters():
+            prm.add_(torch.randn(prm.shape, generator=g) * 0.05)
+
+    req = tiny_pipe.request("a ball", seconds=6, seed=0)
+    plain = torch.stack(list(tiny_pipe.sample_latents(req, "a ball")), dim=1)
+    seen = []
+    real = tiny_pipe.dit.forward
+
+    def spy(x, t, text, mask=None, frame_pos=None):
+        seen.append((x.shape[2], None if frame_pos is None else frame_pos.tolist(), x[:, :, 0].clone(), t[:, 0].clone()))
+        return real(x, t, text, mask, frame_pos=frame_pos)
+
+    monkeypatch.setattr(tiny_pipe.dit, "forward", spy)
+    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    mem = torch.stack(list(tiny_pipe.sample_latents(req, "a ball")), dim=1)
+    size = tiny_pipe.window[0]
+    first = [s for s in seen if s[1] is None]
+    later = [s for s in seen if s[1] is not None]
+    assert first and later and all(s[0] == size for s in first) and all(s[0] == size + 1 for s in later)
+    start = later[0][1][1]
+    assert later[0][1] == [start - MEMORY_GAP] + [float(start + i) for i in range(size)]
+    for _, _, x0, t0 in later:  # the memory frame is the video's own first latent frame, held at t = 0
+        assert torch.allclose(x0[0], mem[:, 0]) and torch.all(t0 == 0)
+    assert torch.equal(mem[:, :size], plain[:, :size])  # the first window is unchanged ...
+    assert not torch.allclose(mem, plain)  # ... later ones use the memory

@@ -90,6 +90,31 @@ def test_survives_attack(marked: tuple[np.ndarray, np.ndarray], attack: str) -> 
     assert res.detected, (attack, res)
 
 
+def near_white_video(seed: int, t: int = 16, size: int = 64, white: float = 238.0) -> np.ndarray:
+    """A near-white background with a small soft blob: brightening clips almost every pixel to 255."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    bg = np.array([white, white - 2, white - 7]) + rng.normal(0.0, 0.5, (size, size, 3))
+    colour, p = rng.uniform(60, 200, 3), rng.uniform(0.3, 0.7, 2)
+    blob = np.exp(-((xx - p[0]) ** 2 + (yy - p[1]) ** 2) / (2 * 0.02**2))[..., None]
+    frame = bg * (1 - blob) + colour * blob
+    return np.clip(np.rint(np.stack([frame] * t)), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("white", [238.0, 255.0])
+def test_near_white_survives_brightening(white: float) -> None:
+    """The headroom dots: after ×1.1 + 8 nearly every pixel is 255, yet the mark is found, within the PSNR."""
+    video = near_white_video(5, white=white)
+    wm = embed_watermark(video, PAYLOAD)
+    assert 10 * np.log10(255**2 / ((wm.astype(np.float64) - video) ** 2).mean()) >= 40.0
+    attacked = attacks.standard_attacks()["brightness"](wm)
+    assert (attacked == 255).all(axis=-1).mean() > 0.95  # the case that matters: almost nothing left
+    assert detect_watermark(attacked).detected
+    # Unmarked near-white content, brightened the same way, stays below the threshold.
+    plain = detect_watermark(attacks.standard_attacks()["brightness"](video))
+    assert not plain.detected and plain.p_false_alarm > 1e-3
+
+
 @pytest.mark.parametrize("attack", ["crop_80", "trim_2s", "noise_3"])
 def test_payload_survives_mild_attacks(marked: tuple[np.ndarray, np.ndarray], attack: str) -> None:
     assert detect_watermark(attacks.standard_attacks()[attack](marked[1])).payload == PAYLOAD

@@ -111,3 +111,35 @@ def test_tiny_t5_encoder_decoder_folder(tmp_path):
 def test_unknown_encoder_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="local model folder"):
         TextEncoder(str(tmp_path / "nowhere"))
+
+
+def test_traced_start_up_path_matches_transformers(tmp_path, monkeypatch):
+    """The second load uses the saved trace and `tokenizers` (no transformers) and gives the same states."""
+    monkeypatch.setenv("CINEGEN_CACHE_DIR", str(tmp_path))
+    first = TextEncoder(cache_size=0, max_length=12)
+    assert first.backend == "transformers" and list(tmp_path.rglob("*.pt"))
+    second = TextEncoder(cache_size=0, max_length=12)
+    assert second.backend == "trace" and second.dim == first.dim == 384
+    prompts = ["a red ball", "", "A medium pink hexagon falls on a checkered floor. The camera zooms out slowly.", "x"]
+    e1, m1 = first.encode(prompts)
+    e2, m2 = second.encode(prompts)
+    assert torch.equal(m1, m2) and m1.shape[1] == 12  # same tokens, same truncation
+    assert torch.allclose(e1, e2, atol=1e-5)
+
+
+def test_trace_cache_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("CINEGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CINEGEN_TEXT_CACHE", "0")
+    TextEncoder(cache_size=0)
+    assert TextEncoder(cache_size=0).backend == "transformers" and not list(tmp_path.rglob("*.pt"))
+
+
+def test_broken_trace_falls_back_to_transformers(tmp_path, monkeypatch):
+    from cinegen.text import compiled
+
+    monkeypatch.setenv("CINEGEN_CACHE_DIR", str(tmp_path))
+    path = compiled.trace_path(resolve_encoder_path("minilm"))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a torchscript file")
+    enc = TextEncoder(cache_size=0)
+    assert enc.backend == "transformers" and enc.encode(["a cat"])[0].shape[-1] == 384

@@ -24,3 +24,20 @@ def test_recipe_end_to_end_and_exact_resume(tmp_path):
     pipe = Pipeline.from_pretrained(tmp_path / "a/model")
     out = pipe("a red ball bouncing", seconds=1, steps=2, expand=False, mark=False)
     assert out.frames.shape == (8, 32, 32, 3)
+    assert pipe.defaults["memory"] is False  # trained without memory batches: windows get no memory frame
+    mem = dataclasses.replace(cfg, memory_fraction=1.0, steps=2)
+    train(mem, tmp_path / "m", progress=False)  # every clip batch a memory batch: trains and exports
+    assert Pipeline.from_pretrained(tmp_path / "m/model").defaults["memory"] is True
+
+
+def test_memory_batches():
+    from cinegen.train.tasks import MAX_MEMORY_GAP, frame_positions, memory_gap
+
+    cfg = dataclasses.replace(tiny_dit("unused"), memory_fraction=0.5)
+    gaps = [memory_gap(cfg, s, 5) for s in range(400)]
+    assert 0.4 < sum(g > 0 for g in gaps) / len(gaps) < 0.6  # the configured share of batches
+    assert set(g for g in gaps if g) == set(range(1, MAX_MEMORY_GAP + 1))
+    assert gaps == [memory_gap(cfg, s, 5) for s in range(400)]  # a pure function of (seed, step): exact resume
+    assert memory_gap(cfg, 0, 1) == 0 and memory_gap(dataclasses.replace(cfg, memory_fraction=0.0), 3, 5) == 0
+    assert frame_positions(5, 0) is None
+    assert frame_positions(4, 3).tolist() == [0.0, 3.0, 4.0, 5.0]

@@ -32,6 +32,23 @@ def test_loss_parts_and_weights():
         vae_loss(recon[:, :, :1], target, _post())
 
 
+def test_foreground_weight_makes_a_greyed_small_object_cost_more():
+    from cinegen.vae.loss import pixel_weights
+
+    target = torch.full((1, 3, 1, 16, 16), -0.4)  # a plain wall ...
+    target[:, :, :, 4:6, 4:6] = torch.tensor([-1.0, 0.8, -1.0]).view(1, 3, 1, 1, 1)  # ... and a small green square
+    w = pixel_weights(target, 8.0)
+    assert w[0, 0, 0, 4, 4] == pytest.approx(9.0) and w[0, 0, 0, 0, 0] == pytest.approx(1.0)
+    grey = target.clone()
+    grey[:, :, :, 4:6, 4:6] = -0.4  # the object washed into the wall
+    wall = target + 0.05  # every pixel a little off
+    plain = [vae_loss(r, target, _post(), kl_weight=0, edge_weight=0)[0].item() for r in (grey, wall)]
+    weighted = [vae_loss(r, target, _post(), kl_weight=0, edge_weight=0, fg_weight=8.0)[0].item() for r in (grey, wall)]
+    assert plain[0] < plain[1]  # a plain mean prefers losing the object ...
+    assert weighted[0] > weighted[1]  # ... the weighted one does not
+    assert torch.equal(pixel_weights(target, 0.0), torch.ones_like(target[:, :1]))
+
+
 def test_edge_term_penalises_blur_and_flicker():
     x = -torch.ones(1, 3, 5, 8, 8)
     x[..., 2:6, 2:6] = 1.0  # a sharp square

@@ -45,11 +45,12 @@ def run_cmd(
     model: Path = typer.Option(..., "--model"),
     prompts: Path = typer.Option(..., "--prompts"),
     out: Path = typer.Option(..., "--out"),
-    seconds: float = 2.0,
-    fps: float = 8.0,
-    width: int = 64,
-    height: int = 64,
-    steps: int | None = None,
+    seconds: float | None = typer.Option(None, help="video length (default: the model's)"),
+    fps: float | None = typer.Option(None, help="frame rate (default: the model's)"),
+    width: int | None = typer.Option(None, help="width (default: the model's)"),
+    height: int | None = typer.Option(None, help="height (default: the model's)"),
+    steps: int | None = typer.Option(None, help="sampling steps (default: the model's)"),
+    guidance: float | None = typer.Option(None, help="guidance scale (default: the model's)"),
     seed: int = 0,
     limit: int | None = typer.Option(None, "--limit", help="use N prompts spread evenly over the file"),
     expand: bool = typer.Option(True, "--expand/--no-expand", help="expand short prompts (the default) or not"),
@@ -67,8 +68,8 @@ def run_cmd(
     with Progress() as bar:
         task = bar.add_task("generating", total=len(items))
         for i, it in enumerate(items):
-            kw = {} if steps is None else {"steps": steps}
-            res = pipe(it.prompt, seconds=it.seconds or seconds, fps=fps, width=width, height=height, seed=seed + i, expand=expand, **kw)
+            res = pipe(it.prompt, seconds=it.seconds or seconds, fps=fps, width=width, height=height, steps=steps,
+                       guidance=guidance, seed=seed + i, expand=expand)
             results.append(evaluate_video(res.frames, res.fps, it.prompt, it.shots))
             sheets.append(res.frames)
             bar.advance(task)

@@ -199,6 +199,7 @@ class DiT(nn.Module):
         t: torch.Tensor,                        # (B, T) per latent frame, or (B,); 0 = clean, 1 = noise
         text: torch.Tensor,                     # (B, L, text_dim)
         text_mask: torch.Tensor | None = None,  # (B, L) bool; None = all tokens valid
+        frame_pos: torch.Tensor | None = None,  # (T / pt,) time position of each token frame; None = 0, 1, ...
     ) -> torch.Tensor:
         self._check(x, t, text, text_mask)
         cfg = self.cfg
@@ -217,7 +218,9 @@ class DiT(nn.Module):
             temb = temb + self.pooled_embed(_masked_mean(text, text_mask))[:, None]  # (B, F', D)
         mod = self.time_mod(F.silu(temb)).unflatten(-1, (6, cfg.dim))  # (B, F', 6, D)
         ctx = self.text_embed(text)  # (B, L, D)
-        rope = rope_freqs(grid, cfg.head_dim, cfg.rope_theta, device=x.device)  # (N, head_dim / 2)
+        if frame_pos is not None and tuple(frame_pos.shape) != (grid[0],):
+            raise InputError(f"frame_pos must be ({grid[0]},) for latents {tuple(x.shape)}, got {tuple(frame_pos.shape)}")
+        rope = rope_freqs(grid, cfg.head_dim, cfg.rope_theta, device=x.device, t_positions=frame_pos)  # (N, hd/2)
 
         z = self.patch_embed(x).flatten(2).transpose(1, 2).contiguous()  # (B, N, D), N = F·H'·W'
         for block in self.blocks:

@@ -17,11 +17,12 @@ def rope_split(head_dim: int) -> tuple[int, int, int]:
     return head_dim - 2 * hw, hw, hw
 
 
-def _axis_angles(n: int, channels: int, theta: float, offset: float = 0.0) -> torch.Tensor:
-    """Angles (n, channels / 2) for positions offset + 0..n-1 of one axis, in float64."""
+def _axis_angles(n: int, channels: int, theta: float, offset: float = 0.0,
+                 positions: torch.Tensor | None = None) -> torch.Tensor:
+    """Angles (n, channels / 2) for positions offset + 0..n-1 of one axis (or the given ones), in float64."""
     freqs = 1.0 / theta ** (torch.arange(0, channels, 2, dtype=torch.float64) / channels)  # (channels / 2,)
-    pos = torch.arange(n, dtype=torch.float64) + offset
-    return torch.outer(pos, freqs)
+    pos = torch.arange(n, dtype=torch.float64) if positions is None else positions.detach().cpu().double()
+    return torch.outer(pos + offset, freqs)
 
 
 def rope_freqs(
@@ -30,14 +31,19 @@ def rope_freqs(
     theta: float = 10000.0,
     offset: tuple[float, float, float] = (0.0, 0.0, 0.0),
     device: torch.device | str | None = None,
+    t_positions: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Unit complex rotations (N, head_dim / 2), complex64, for a (T, H, W) token grid flattened t-major.
 
-    `offset` shifts the positions of each axis (e.g. a chunk's first latent frame in a long video).
+    `offset` shifts the positions of each axis (e.g. a chunk's first latent frame in a long video);
+    `t_positions` (T,) gives each token frame its own time position instead (a far-past memory
+    frame in front of a window: the positions need not be consecutive).
     """
     nt, nh, nw = grid
     ct, ch, cw = rope_split(head_dim)
-    at = _axis_angles(nt, ct, theta, offset[0])[:, None, None, :].expand(nt, nh, nw, -1)
+    if t_positions is not None and tuple(t_positions.shape) != (nt,):
+        raise ValueError(f"t_positions must have shape ({nt},), got {tuple(t_positions.shape)}")
+    at = _axis_angles(nt, ct, theta, offset[0], t_positions)[:, None, None, :].expand(nt, nh, nw, -1)
     ah = _axis_angles(nh, ch, theta, offset[1])[None, :, None, :].expand(nt, nh, nw, -1)
     aw = _axis_angles(nw, cw, theta, offset[2])[None, None, :, :].expand(nt, nh, nw, -1)
     angles = torch.cat([at, ah, aw], dim=-1).reshape(nt * nh * nw, head_dim // 2)  # (N, head_dim / 2)

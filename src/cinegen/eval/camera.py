@@ -76,7 +76,7 @@ def _lk(a: np.ndarray, grad_a: tuple[np.ndarray, np.ndarray], b: np.ndarray, val
 def estimate_camera(frames: np.ndarray, kind: str, covered: np.ndarray,
                     shot: np.ndarray) -> tuple[str, str | None, np.ndarray]:
     """(motion, direction, path (T, 3)): path[t] = (dx, dy, scale) of the scene relative to frame 0
-    of its shot, normalised; motion/direction from the longest shot. "unknown" on a solid colour."""
+    of its shot, normalised; motion/direction from the first shot (classify_path). "unknown" on a solid colour."""
     n = len(frames)
     path = np.tile([0.0, 0.0, 1.0], (n, 1))
     observable = OBSERVABLE.get(kind, ())
@@ -109,9 +109,13 @@ def estimate_camera(frames: np.ndarray, kind: str, covered: np.ndarray,
 
 
 def classify_path(path: np.ndarray, shot: np.ndarray, observable: tuple[str, ...]) -> tuple[str, str | None]:
-    """Name the camera motion of the longest shot from its accumulated path."""
-    best = np.bincount(shot).argmax()
-    idx = np.flatnonzero(shot == best)
+    """Name the camera motion of the first shot from its accumulated path.
+
+    A prompt (and a storyboard caption) states one camera, the opening shot's; later shots
+    reframe. Only a first shot too short to show a move (under 3 frames) gives way to the longest.
+    """
+    first = np.flatnonzero(shot == shot[0])
+    idx = first if len(first) >= 3 else np.flatnonzero(shot == np.bincount(shot).argmax())
     if len(idx) < 2:
         return "static", None
     d = path[idx[-1], :2] - path[idx[0], :2]

@@ -43,6 +43,7 @@ class ObjectTrack:
     touches_border: np.ndarray  # (T,) bool
     shape_per_frame: list[str] = field(default_factory=list)  # shape named in sampled frames
     colour_drift: float = 0.0  # fraction of seen frames where the blob's colour disagrees
+    overlapped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) touches another blob
 
     def summary(self) -> dict[str, Any]:
         seen = np.flatnonzero(self.visible)
@@ -134,7 +135,10 @@ def _link(blobs_per_frame: list[list[segment.Blob]], scale: float, fps: float) -
             for j, b in enumerate(blobs):
                 if b.colour != b_last.colour:
                     continue
-                dist = float(np.hypot(*(np.array(b.centre) - pred)))
+                # Nearest of the constant-velocity prediction and the last position: a floor
+                # bounce flips the velocity, landing near where it was, far from the prediction.
+                dist = float(min(np.hypot(*(np.array(b.centre) - pred)),
+                                 np.hypot(*(np.array(b.centre) - np.array(b_last.centre)))))
                 if dist < gate * (1 + 0.25 * (t - t_last - 1)):
                     size_pen = abs(np.log((b.area + 1) / (b_last.area + 1)))
                     cost[i, j] = dist + 0.1 * scale * size_pen + 0.02 * scale * (t - t_last)
@@ -220,14 +224,30 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     # 5. Per-track attributes.
     objects = []
     for tr in raw:
-        objects.append(_track(tr, n, w, h, fps, path, shot))
+        objects.append(_track(tr, n, w, h, fps, path, shot, _overlapped(tr, per_frame)))
     objects.sort(key=lambda o: (-o.visible.sum(), o.colour))
     return Description(w, h, float(fps), n, kind, bg_colour, cam_motion, cam_dir, cuts, objects,
                        path, frame_diff, bdiff, shot, OBSERVABLE[kind])
 
 
+def _overlapped(tr: list[tuple[int, segment.Blob]], per_frame: list[list[segment.Blob]]) -> np.ndarray:
+    """(T,) whether the track's blob touches another blob's box (grown by a pixel) in that frame:
+    where one object passes over another, the hidden one's area and centroid are not its own."""
+    out = np.zeros(len(per_frame), dtype=bool)
+    for t, b in tr:
+        x0, y0, x1, y1 = b.box
+        for q in per_frame[t]:
+            if q is b:
+                continue
+            qx0, qy0, qx1, qy1 = q.box
+            if qx0 <= x1 and x0 <= qx1 and qy0 <= y1 and y0 <= qy1:
+                out[t] = True
+                break
+    return out
+
+
 def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: float,
-           path: np.ndarray, shot: np.ndarray) -> ObjectTrack:
+           path: np.ndarray, shot: np.ndarray, overlapped: np.ndarray) -> ObjectTrack:
     side = min(w, h)
     centre = np.full((n, 2), np.nan)
     area = np.zeros(n)
@@ -268,13 +288,13 @@ def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: floa
         in_shot = [(t, b) for t, b in full if shot[t] == k][:2]  # before much grow / shrink
         sizes.append(max(b.area / path[t, 2] ** 2 for t, b in in_shot))
     size = size_class(float(min(sizes)) / side**2, shape)
-    motion, direction = classify_motion(centre, area, angle, visible, border, shape, fps, path, shot)
+    motion, direction = classify_motion(centre, area, angle, visible, border | overlapped, shape, fps, path, shot)
     # Below MIN_SHAPE_PX across, blur (a codec, a downscale) rounds corners into other shapes.
     if 2 * np.sqrt(top_area / unit_area(shape)) < MIN_SHAPE_PX:
         shape, per_frame_shapes = "unknown", []
     drift = float(np.mean([c != colour_idx for c in colours]))
     return ObjectTrack(segment.COLOUR_NAMES[colour_idx], shape, size, motion, direction, centre, visible,
-                       area, angle, border, per_frame_shapes, drift)
+                       area, angle, border, per_frame_shapes, drift, overlapped)
 
 
 def describe_dict(frames: np.ndarray, fps: float) -> dict[str, Any]:

@@ -63,6 +63,22 @@ def flight_acceleration(y: np.ndarray, idx: np.ndarray, fps: float) -> float | N
     return float(np.median(acc)) if len(acc) >= 2 else None
 
 
+def first_leg(p: np.ndarray, idx: np.ndarray, turn: float = 0.7) -> np.ndarray:
+    """Displacement from the first position to the last one before the path turns sharply
+    (a step more than ~45° off the heading so far, cos < `turn`) or a frame is missing; zero
+    when that leg is under three steps (too short to trust a heading)."""
+    k = 0
+    for j in range(1, len(p)):
+        if idx[j] - idx[j - 1] != 1:
+            break
+        step, heading = p[j] - p[j - 1], p[k] - p[0] if k else p[j] - p[j - 1]
+        n0, n1 = float(np.linalg.norm(step)), float(np.linalg.norm(heading))
+        if k and n0 > 0.005 and n1 > 0.005 and float(step @ heading) < turn * n0 * n1:
+            break
+        k = j
+    return p[k] - p[0] if k >= 3 else np.zeros(2)
+
+
 def _bounces(y: np.ndarray) -> bool:
     """Down by a clear drop, then up again from a lowest point (a floor contact), y pointing down."""
     for k in range(1, len(y) - 1):
@@ -75,9 +91,13 @@ def _bounces(y: np.ndarray) -> bool:
 
 
 def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, visible: np.ndarray,
-                    border: np.ndarray, shape: str, fps: float, path: np.ndarray,
+                    clipped: np.ndarray, shape: str, fps: float, path: np.ndarray,
                     shot: np.ndarray) -> tuple[str, str | None]:
-    """(motion, direction) of one track; direction for move (8-way) and orbit (cw / ccw)."""
+    """(motion, direction) of one track; direction for move (8-way) and orbit (cw / ccw).
+
+    `clipped` (T,) marks frames where the blob is not all there (cut by the frame edge, or
+    overlapping another object): its area and centroid are then not the object's own.
+    """
     # Judge the shot where the object is seen longest.
     shots = shot[visible]
     if len(shots) == 0:
@@ -91,7 +111,7 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
     t = idx / fps
     s2 = path[idx, 2] ** 2
     a = area[idx] / s2
-    full = ~border[idx]
+    full = ~clipped[idx]
     # Net travel between the first and last thirds' medians: a passing occluder or the frame
     # edge shifts a few centroids, not the medians.
     third = max(1, len(p) // 3)
@@ -117,10 +137,16 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
         if g is not None and g > MIN_ACCEL:
             return "fall", None
     if travel > MIN_TRAVEL:
-        # Direction of travel from the first half: a later collision may deflect the object.
+        # Direction of travel up to the first sharp turn (a collision deflects the object), else
+        # from the first half.
+        whole = full.sum() >= 3  # blobs cut by the edge or half hidden shift the centroid
+        leg = first_leg(p[full], idx[full]) if whole else first_leg(p, idx)
         half = idx <= idx[0] + (idx[-1] - idx[0]) / 2
         early = p[half][-1] - p[0] if half.sum() >= 3 else net
-        return "move", direction_name(early if np.linalg.norm(early) > MIN_TRAVEL / 2 else net)
+        for v in (leg, early):
+            if np.linalg.norm(v) > MIN_TRAVEL / 2:
+                return "move", direction_name(v)
+        return "move", direction_name(net)
     a_full = a[full] if full.sum() >= 3 else a
     k = max(2, len(a_full) // 4)
     ratio = float(np.median(a_full[-k:]) / max(np.median(a_full[:k]), 1e-9))
@@ -133,6 +159,8 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
     order = symmetry_order(shape)
     ang = angle[idx]
     ok = np.isfinite(ang)
+    if (ok & full).sum() >= 3:
+        ok &= full  # a blob half covered by another has a skewed orientation
     if order and ok.sum() >= 3:
         period = 2 * np.pi / order
         u = np.unwrap(ang[ok] * order) / order  # unwrap modulo the symmetry period

@@ -83,16 +83,32 @@ def expected_from_spec(spec: Any) -> Expected:
 
 
 def visible_shots(spec: Any) -> int:
-    """Shots of a spec that a viewer can tell apart: a cut between two shots of the same framing
-    after a still camera shows the same view on both sides (and on a plain background a
-    reframing moves only the objects, which reads as motion, not a cut)."""
+    """Shots of a spec that a viewer can tell apart (computed from the spec alone).
+
+    A cut is not visible when the views on both sides nearly coincide: the same framing after a
+    still camera, or a short camera move that the cut undoes by a few per cent (a small jerk).
+    On a plain background a reframing moves only the objects, which reads as motion, not a cut,
+    unless they grow or shrink a lot at once (to or from a close-up).
+    """
+    import numpy as np
+
+    from cinegen.world.camera import camera_path
+    from cinegen.world.physics import object_states
+
+    if len(spec.shots) < 2:
+        return 1
+    starts = np.cumsum([0.0] + [s.duration for s in spec.shots])
+    # Each cut: the last instant of the shot before, and the first of the shot after.
+    times = np.array([t for c in starts[1:-1] for t in (c - 1e-6, c)])
+    cam, _ = camera_path(spec, times, lambda t: object_states(spec, np.array([t])).centre[0])
     n = 1
-    for prev, cur in zip(spec.shots, spec.shots[1:]):
-        plain = spec.background.kind == "solid"
-        if cur.framing != prev.framing and not plain or prev.camera.motion != "static" and not plain:
-            n += 1
-        elif plain and cur.framing != prev.framing and "close-up" in (cur.framing, prev.framing):
-            n += 1  # objects grow or shrink a lot at once: enough of the frame changes
+    for k, (prev, cur) in enumerate(zip(spec.shots, spec.shots[1:])):
+        before, after = cam[2 * k].astype(float), cam[2 * k + 1].astype(float)
+        same_view = abs(np.log(after[2] / before[2])) < 0.15 and np.abs(after[:2] - before[:2]).max() < 0.05
+        if spec.background.kind == "solid":
+            n += cur.framing != prev.framing and "close-up" in (cur.framing, prev.framing)
+        else:
+            n += not same_view
     return n
 
 

@@ -15,6 +15,7 @@ Everything is vectorised over frames: the per-frame Python work is only the blob
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,9 +54,15 @@ def background_kind(frame: np.ndarray) -> str:
     """Classify one frame's background: 'solid', 'sky' or 'checker'."""
     f = frame.astype(np.float32)
     rows = np.median(f, axis=1)  # (H, 3)
-    resid = np.abs(f - rows[:, None, :]).max(axis=-1)  # (H, W)
     grayish = f.max(-1) - f.min(-1) < 50  # tiles are gray; objects (and sky) are saturated
-    # A checker row differs from its median over about half its pixels; objects do not count.
+    # A checker row differs from its median over about half its pixels. The median is over the
+    # row's gray pixels only: a large object covering half a row of a plain wall would otherwise
+    # be the median, and the plain wall beside it would read as a second tile colour.
+    with warnings.catch_warnings():  # a row with no gray pixel: NaN, replaced just below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gray_rows = np.nanmedian(np.where(grayish[..., None], f, np.nan), axis=1)
+    gray_rows = np.where(np.isnan(gray_rows), rows, gray_rows)
+    resid = np.abs(f - gray_rows[:, None, :]).max(axis=-1)  # (H, W)
     textured = np.mean((resid > 12) & grayish, axis=1) > 0.3  # (H,)
     if textured.mean() > 0.06:
         return "checker"

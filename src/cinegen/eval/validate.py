@@ -5,9 +5,13 @@
 - corruption: on deliberately wrong videos (corrupt.py), how often the dimension concerned
   fails and how often every other dimension keeps passing;
 - lossy: how much the scores of ground truth move after H.264 (CRF 28) at half size.
+
+The expectation is the spec's, less what the rendered clip cannot show (`observable`): computed
+from the spec and the render's ground truth, never from what describe() saw, and counted.
 """
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,10 +22,15 @@ from PIL import Image
 
 from cinegen.eval import corrupt
 from cinegen.eval.describe import describe
-from cinegen.eval.parse import expected_from_spec
+from cinegen.eval.motion import MIN_REBOUND, MIN_TRAVEL
+from cinegen.eval.parse import Expected, expected_from_spec
 from cinegen.eval.score import DimScore, score_description
+from cinegen.world.physics import object_states
 from cinegen.world.render import Clip, render
 from cinegen.world.scene import sample_scene
+
+MIN_ARC = 1.0  # radians: an orbit seen over a shorter arc is a gently curved line
+TURN_COS = 0.7  # a heading change of more than ~45° (a collision) ends a straight move
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class Case:
 class Agreement:
     passed: Counter = field(default_factory=Counter)  # dimension -> ground truths it passed
     scored: Counter = field(default_factory=Counter)  # dimension -> ground truths it scored
+    excluded: Counter = field(default_factory=Counter)  # "dimension: reason" -> objects left unscored
     failures: list[tuple[Case, str, str]] = field(default_factory=list)  # (case, dimension, detail)
 
     def rate(self, dim: str) -> float:
@@ -54,16 +64,67 @@ class Agreement:
         return {k: self.rate(k) for k in sorted(self.scored)}
 
 
+def _motion_unobservable(clip: Clip, i: int) -> str | None:
+    """Why object i's stated motion cannot be seen in the render, or None when it can.
+
+    Judged like describe() judges: over the shot where the object shows longest (at least half
+    of it in view). A move deflected by a collision before it travels MIN_TRAVEL never shows its
+    direction; an orbit in view over less than MIN_ARC of arc is a curved line; a bounce whose
+    floor contact or rebound is out of view (or after the clip) is a fall.
+    """
+    o, tr = clip.spec.objects[i], clip.truth[i]
+    seen = tr.visible >= 0.5
+    if not seen.any():
+        return "not in view"
+    shot = np.bincount(clip.shot[seen]).argmax()
+    f = np.flatnonzero(seen & (clip.shot == shot))
+    if len(f) < 3:
+        return "in view under 3 frames"
+    h, w = clip.frames.shape[1:3]
+    p = object_states(clip.spec, np.arange(len(clip.frames)) / clip.fps, w, h).centre[:, i]  # world
+    if o.motion == "orbit" and o.speed * (f[-1] - f[0]) / clip.fps < MIN_ARC:
+        return "orbit arc in view too short"
+    if o.motion == "move":
+        v = np.diff(p, axis=0)
+        v0 = v[0] / max(np.linalg.norm(v[0]), 1e-12)
+        turned = np.flatnonzero(v @ v0 < TURN_COS * np.linalg.norm(v, axis=1))
+        end = int(turned[0]) if len(turned) else len(p) - 1  # last frame before the deflection
+        before = f[f <= end]
+        if len(before) < 2 or np.linalg.norm(p[before[-1]] - p[before[0]]) < MIN_TRAVEL:
+            return "deflected before its direction shows"
+    if o.motion == "bounce":
+        y = p[f, 1]
+        low = [k for k in range(1, len(f) - 1) if f[k + 1] - f[k - 1] == 2 and y[k] >= y[k - 1] and y[k] > y[k + 1]]
+        if not any(y[k] - y[k + 1 :].min() > MIN_REBOUND for k in low):
+            return "no rebound in view"
+    return None
+
+
+def observable(clip: Clip) -> tuple[Expected, list[str]]:
+    """The spec's expectation less what the clip cannot show, and a "dimension: reason" per
+    attribute left out (see _motion_unobservable)."""
+    e = expected_from_spec(clip.spec)
+    objs, out = list(e.objects), []
+    for i, obj in enumerate(objs):
+        why = _motion_unobservable(clip, i) if obj.motion is not None else None
+        if why:
+            objs[i] = dataclasses.replace(obj, motion=None, direction=None)
+            out.append(f"motion: {why}")
+    return dataclasses.replace(e, objects=tuple(objs)), out
+
+
 def score_clip(clip: Clip, frames: np.ndarray | None = None, fps: float | None = None) -> dict[str, DimScore]:
-    """Scores of `frames` (default: the clip's own) against the clip's spec."""
+    """Scores of `frames` (default: the clip's own) against what the clip's spec observably asks."""
     f = clip.frames if frames is None else frames
-    return score_description(describe(f, fps or clip.fps), expected_from_spec(clip.spec))
+    return score_description(describe(f, fps or clip.fps), observable(clip)[0])
 
 
 def agreement(cases: list[Case]) -> Agreement:
     out = Agreement()
     for case in cases:
-        for dim, s in score_clip(case.clip()).items():
+        clip = case.clip()
+        out.excluded.update(observable(clip)[1])
+        for dim, s in score_clip(clip).items():
             if s.passed is None:
                 continue
             out.scored[dim] += 1

@@ -32,12 +32,18 @@ def cfg_velocity(
     neg_text: torch.Tensor,
     neg_mask: torch.Tensor | None,
     scale: float,
+    interval: tuple[float, float] = (0.0, 1.0),
 ) -> ModelFn:
     """model_fn(x, t) = v_neg + scale·(v_text − v_neg), both halves in one batched model call.
 
     text (B, L, E) is the prompt; neg_text (B or 1, L', E) is the negative prompt (or the empty
-    prompt for plain CFG). Scale 1 gives the conditional velocity.
+    prompt for plain CFG). Scale 1 gives the conditional velocity. Guidance applies only while
+    the noisiest frame's t lies in `interval` (Kynkäänniemi et al. 2024, "Applying guidance in a
+    limited interval"); outside it one conditional call is made, half the cost of a guided step.
     """
+    lo, hi = interval
+    if not 0.0 <= lo <= hi <= 1.0:
+        raise InputError(f"guidance interval must satisfy 0 <= lo <= hi <= 1, got {interval}")
     batch = text.shape[0]
     length = max(text.shape[1], neg_text.shape[1])
     pos, pos_mask = _pad(text, mask, length, batch)
@@ -46,6 +52,9 @@ def cfg_velocity(
     both_mask = torch.cat([pos_mask, neg_mask_p])  # (2B, L)
 
     def model_fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        t_max = float(t.max())
+        if scale == 1.0 or not lo <= t_max <= hi:
+            return model(x, t, pos, pos_mask)
         v = model(torch.cat([x, x]), torch.cat([t, t]), both, both_mask)  # (2B, C, T, H, W)
         v_text, v_neg = v.chunk(2)
         return v_neg + scale * (v_text - v_neg)

@@ -12,7 +12,7 @@ MAX_SECONDS = 120.0
 MIN_FPS, MAX_FPS = 1.0, 60.0
 MAX_STEPS = 200
 MAX_GUIDANCE = 30.0
-SIDE_MULTIPLE = 16  # VAE 8× times DiT patch 2: sizes are generated at multiples of 16, then cropped
+SIDE_MULTIPLE = 16  # VAE space factor × DiT patch (8×2 or 4×4): sizes are generated at multiples of 16, then cropped
 
 
 @dataclass(frozen=True)

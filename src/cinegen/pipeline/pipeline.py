@@ -29,6 +29,7 @@ from cinegen.vae import VAEConfig, VideoVAE
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
 # What a checkpoint without a "sampling" section gets.
+MEMORY_GAP = 5  # latent positions between the memory frame and a window (trained 1..9: tasks.MAX_MEMORY_GAP)
 SAMPLING_DEFAULTS = {"width": 64, "height": 64, "fps": 8.0, "seconds": 2.0, "steps": 20, "guidance": 4.0}
 
 ProgressFn = Callable[[int, int], None]
@@ -160,7 +161,7 @@ class Pipeline:
 
     @torch.no_grad()
     def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
-        """uint8 (T, H, W, 3), T = 1 + 4k → normalised latents (C, 1 + k, H/8, W/8)."""
+        """uint8 (T, H, W, 3), T = 1 + 4k → normalised latents (C, 1 + k, H/s, W/s), s = the VAE space factor."""
         return self.vae.encode(frames_to_tensor(frames).to(self.device))[0]
 
     @torch.no_grad()
@@ -187,6 +188,12 @@ class Pipeline:
         return tuple(t.to(self.device) for t in (emb, mask, neg, neg_mask))
 
     @property
+    def guidance_interval(self) -> tuple[float, float]:
+        """Noise levels t where guidance applies (the checkpoint's choice; outside it, half-cost steps)."""
+        lo, hi = self.defaults.get("guidance_interval", (0.0, 1.0))
+        return float(lo), float(hi)
+
+    @property
     def window(self) -> tuple[int, int]:
         """(latent frames per window, clean context frames carried between windows)."""
         return int(self.defaults.get("window", 5)), int(self.defaults.get("context", 2))
@@ -209,7 +216,7 @@ class Pipeline:
         cond = cond or Condition()
         c, n, h, w = self.latent_shape(req, n_latent)
         states = self.text_states(text, req.negative_prompt)
-        model_fn = cfg_velocity(self.dit, *states, req.guidance)
+        model_fn = cfg_velocity(self.dit, *states, req.guidance, self.guidance_interval)
         noise = torch.randn((c, n, h, w), generator=generator(req.seed)).to(self.device)
         known = torch.zeros(n, dtype=torch.bool)
         z = torch.zeros((c, n, h, w), device=self.device)
@@ -221,22 +228,24 @@ class Pipeline:
         total, done_steps, emitted = req.steps * len(windows), 0, 0
         for win in windows:
             sl = slice(win.start, win.end)
-            n_tokens = (win.end - win.start) * (h // self.dit.cfg.patch_size[1]) * (w // self.dit.cfg.patch_size[2])
-            grid = time_grid(req.steps, shift_for_tokens(n_tokens), t_start=cond.t_start).to(self.device)
             x = noise[None, :, sl]
             if cond.start is not None:  # SDEdit: start from the source latents noised to t_start
                 x = (1 - cond.t_start) * cond.start[None, :, sl].to(self.device) + cond.t_start * x
             mask = known[sl][None].to(self.device)
             if not bool(mask.all()):
+                x, given, mask, fn = self._with_memory(win, x, z[None, :, sl], mask, known, z, states, req.guidance)
+                fn = fn or model_fn
+                n_tokens = x.shape[2] * (h // self.dit.cfg.patch_size[1]) * (w // self.dit.cfg.patch_size[2])
+                grid = time_grid(req.steps, shift_for_tokens(n_tokens), t_start=cond.t_start).to(self.device)
 
                 def step_cb(i: int, _n: int, _x: torch.Tensor, base: int = done_steps) -> None:
                     if progress:
                         progress(base + i, total)
 
                 t0 = time.perf_counter()
-                out = sample_euler(model_fn, x, grid, cond_latents=z[None, :, sl], cond_mask=mask, callback=step_cb)
+                out = sample_euler(fn, x, grid, cond_latents=given, cond_mask=mask, callback=step_cb)
                 self._timed("sample", t0)
-                z[:, sl] = out[0]
+                z[:, sl] = out[0, :, out.shape[2] - (win.end - win.start):]
                 known[sl] = True
             done_steps += req.steps
             if progress:
@@ -247,6 +256,23 @@ class Pipeline:
         while emitted < n:
             yield z[:, emitted]
             emitted += 1
+
+    def _with_memory(self, win, x, given, mask, known, z, states, guidance):
+        """Put the video's first latent frame, held clean, in front of a later window (long-range memory).
+
+        Models trained with memory batches (train/tasks.py memory_gap) see it MEMORY_GAP positions
+        before the window; it carries the subjects' look from the start of the video to every window,
+        at the cost of one extra latent frame per window. Other models get the window unchanged.
+        """
+        if not self.defaults.get("memory") or win.start == 0 or not bool(known[0]):
+            return x, given, mask, None
+        first = z[None, :, :1]
+        pos = torch.cat([torch.tensor([win.start - MEMORY_GAP], dtype=torch.float32),
+                         torch.arange(win.start, win.end, dtype=torch.float32)]).to(self.device)
+        model = lambda xx, tt, txt, m: self.dit(xx, tt, txt, m, frame_pos=pos)  # noqa: E731
+        ones = torch.ones((1, 1), dtype=torch.bool, device=mask.device)
+        return (torch.cat([first, x], dim=2), torch.cat([first, given], dim=2), torch.cat([ones, mask], dim=1),
+                cfg_velocity(model, *states, guidance, self.guidance_interval))
 
     def frames_stream(
         self,

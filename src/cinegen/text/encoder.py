@@ -23,6 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from cinegen.common.atomic import atomic_path
 from cinegen.common.errors import CheckpointError, InputError
+from cinegen.text import compiled
 
 DEFAULT_ENCODER = "minilm"
 
@@ -76,32 +77,52 @@ class TextEncoder:
             raise InputError(f"max_length must be ≥ 2 (room for special tokens), got {max_length}")
         if cache_size < 0:
             raise InputError(f"cache_size must be ≥ 0, got {cache_size}")
-        from transformers import AutoTokenizer
-
         path = resolve_encoder_path(name)
         self.name = name
         self.device = torch.device(device)
         self.max_length = max_length
         self.cache_size = cache_size
+        # Fast start-up: a checked TorchScript trace from an earlier run, no transformers import (compiled.py).
+        traced = compiled.load_trace(path)
+        if traced is not None:
+            self.backend = "trace"
+            self.tokenizer = compiled.FastTokenizer(path, max_length)
+            self.model = traced.to(self.device)
+            config = json.loads((path / "config.json").read_text())
+            self.dim: int = int(config.get("hidden_size") or config["d_model"])
+        else:
+            self.backend = "transformers"
+            self._load_transformers(path)
+            self.dim = int(self.model.config.hidden_size if hasattr(self.model.config, "hidden_size")
+                           else self.model.config.d_model)
+            if self.device.type == "cpu":
+                compiled.save_trace(path, self.model, max_length)
+        self.model_calls = 0  # how many forward passes ran (the cache test reads it)
+        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()  # prompt → (L_i, D) on CPU
+
+    def _load_transformers(self, path: Path) -> None:
+        from transformers import AutoTokenizer
+
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             self.model = _load_model(path).to(self.device)
         except (OSError, ValueError) as e:
-            raise InputError(f"cannot load text encoder {name!r} from {path}: {str(e).splitlines()[0]}") from None
-        self.dim: int = int(self.model.config.hidden_size if hasattr(self.model.config, "hidden_size")
-                            else self.model.config.d_model)
-        self.model_calls = 0  # how many forward passes ran (the cache test reads it)
-        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()  # prompt → (L_i, D) on CPU
+            raise InputError(f"cannot load text encoder {self.name!r} from {path}: {str(e).splitlines()[0]}") from None
 
     @torch.inference_mode()
     def _run(self, prompts: list[str]) -> list[torch.Tensor]:
         """Encode prompts in one batch; return each prompt's unpadded states (L_i, D)."""
-        tokens = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.max_length,
-                                return_tensors="pt")
-        tokens = {k: v.to(self.device) for k, v in tokens.items() if k in ("input_ids", "attention_mask")}
         self.model_calls += 1
-        hidden = self.model(**tokens).last_hidden_state.float().cpu()  # (B, L, D)
-        lengths = tokens["attention_mask"].sum(1).tolist()
+        if self.backend == "trace":
+            ids, mask = self.tokenizer(prompts)
+            hidden = self.model(ids.to(self.device), mask.to(self.device)).float().cpu()  # (B, L, D)
+        else:
+            tokens = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.max_length,
+                                    return_tensors="pt")
+            ids, mask = tokens["input_ids"], tokens["attention_mask"]
+            hidden = self.model(input_ids=ids.to(self.device),
+                                attention_mask=mask.to(self.device)).last_hidden_state.float().cpu()
+        lengths = mask.sum(1).tolist()
         return [hidden[i, : int(n)].clone() for i, n in enumerate(lengths)]
 
     def encode(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -35,8 +35,10 @@ class TrainConfig:
     caption_dropout: float = 0.1
     cache_clips: int = 4000  # world clips encoded once into the latent cache
     captions_per_clip: int = 3
+    memory_fraction: float = 0.0  # share of clip batches whose first latent frame is a far-past memory frame
     # VAE only
     kl_weight: float = 1e-6
+    fg_weight: float = 0.0  # weight of pixels unlike the frame's median colour (vae/loss.py pixel_weights)
     crop: int = 0  # train on random crop×crop windows of the rendered frames (0: whole frames); convs don't care
     # hardware
     device: str = "auto"
@@ -53,8 +55,8 @@ class TrainConfig:
             raise InputError("crop must be a multiple of 16 no larger than the frame")
         if self.batch_size < 1 or self.steps < 1:
             raise InputError("batch_size and steps must be positive")
-        if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1:
-            raise InputError("image_fraction and caption_dropout are probabilities")
+        if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1 or not 0 <= self.memory_fraction <= 1:
+            raise InputError("image_fraction, memory_fraction and caption_dropout are probabilities")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -64,7 +64,7 @@ style at sampling time (`--no-expand` turns it off). Clips rendered at {s.get('w
 ## Architecture
 | part | config | parameters |
 |---|---|---|
-| VAE (causal 3D conv, 4× time, 8× space) | `{json.dumps(config['vae'])}` | {_params(model, 'vae'):.2f} M |
+| VAE (causal 3D conv, {config['vae'].get('temporal_down', 4)}× time, {config['vae'].get('spatial_down', 8)}× space) | `{json.dumps(config['vae'])}` | {_params(model, 'vae'):.2f} M |
 | DiT (Wan2.1-style blocks, 3D RoPE, adaLN-Zero, per-frame t) | `{json.dumps(config['dit'])}` | {_params(model, 'dit'):.2f} M |
 
 Weights: {size_mb:.1f} MB of safetensors. Sampling defaults: `{json.dumps(s)}`.
@@ -73,7 +73,7 @@ Weights: {size_mb:.1f} MB of safetensors. Sampling defaults: `{json.dumps(s)}`.
 | stage | steps | final loss | wall time | recipe |
 |---|---|---|---|---|
 | VAE | {vae['steps']} | {vae['final_loss']:.4f} | {vae['wall_minutes']:.1f} min | `{json.dumps({k: vae['config'].get(k) for k in ('batch_size', 'lr', 'n_frames', 'crop', 'width')})}` |
-| DiT | {dit['steps']} | {dit['final_loss']:.4f} | {dit['wall_minutes']:.1f} min | `{json.dumps({k: dit['config'].get(k) for k in ('batch_size', 'lr', 'warmup', 'n_frames', 'cache_clips', 'image_fraction')})}` |
+| DiT | {dit['steps']} | {dit['final_loss']:.4f} | {dit['wall_minutes']:.1f} min | `{json.dumps({k: dit['config'].get(k) for k in ('batch_size', 'lr', 'warmup', 'n_frames', 'cache_clips', 'image_fraction', 'memory_fraction', 'model_overrides')})}` |
 
 Compute: {compute}. Reproduce with `cinegen train --recipe default --out runs/default`
 (resumable: rerun the same command after a stop).

@@ -7,15 +7,19 @@ from cinegen.train.config import TrainConfig
 def default_vae() -> TrainConfig:
     # 5-frame clips and images of the world rendered at 64×64, trained on random 32×32 crops
     # (the VAE is convolutional: crops cost a quarter and teach the same local statistics).
-    return TrainConfig(kind="vae", model="small", n_frames=5, crop=32, batch_size=8, steps=2400, lr=1e-3,
-                       warmup=100, image_fraction=0.2, ema_decay=0.995, ckpt_every=250, log_every=20)
+    # "fine" = 4× space: an 8× grid cannot hold the shape of a 6-pixel object (vae/config.py).
+    return TrainConfig(kind="vae", model="fine", n_frames=5, crop=32, batch_size=8, steps=4000, lr=1e-3,
+                       warmup=100, image_fraction=0.2, ema_decay=0.995, ckpt_every=250, log_every=20,
+                       fg_weight=8.0)
 
 
 def default_dit(vae_dir: str) -> TrainConfig:
     # Latent clips of 5 latent frames (17 px frames) + images; high lr after a short warm-up (DESIGN.md).
-    return TrainConfig(kind="dit", model="small", vae_dir=vae_dir, n_frames=17, batch_size=16, steps=8000,
+    # 4×4 latent cells per token over the 4× VAE: 16 tokens per latent frame at 64×64, as with 8× and 2×2.
+    return TrainConfig(kind="dit", model="small", model_overrides={"patch_size": [1, 4, 4]}, vae_dir=vae_dir,
+                       n_frames=17, batch_size=16, steps=10000,
                        lr=1e-3, warmup=200, image_fraction=0.25, ema_decay=0.998, ckpt_every=250,
-                       cache_clips=3000, captions_per_clip=3, log_every=20)
+                       cache_clips=3000, captions_per_clip=3, memory_fraction=0.25, log_every=20)
 
 
 def tiny_vae() -> TrainConfig:

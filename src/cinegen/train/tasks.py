@@ -37,6 +37,35 @@ def is_image_step(cfg: TrainConfig, step: int) -> bool:
     return torch.rand((), generator=sample_gen(cfg.seed, step, -1)).item() < cfg.image_fraction
 
 
+# Condition modes (flow/objective.py CLEAN_MODES: none, first, prefix, suffix, first+last); a prefix is
+# what every window after the first sees in a long video, so it gets more than the default weight.
+CLEAN_P = (0.4, 0.2, 0.2, 0.1, 0.1)
+MAX_MEMORY_GAP = 9  # memory frames are trained 1..9 latent positions before the frames that follow them
+
+
+def memory_gap(cfg: TrainConfig, step: int, n_frames: int) -> int:
+    """0 for an ordinary batch; else the time gap between a memory frame (latent 0) and the rest.
+
+    Long videos are sampled in windows (pipeline/windows.py); each later window also sees the video's
+    first latent frame, held clean in front of it at a distance (FramePack-style far context), so
+    subjects keep their identity over a minute. Training shows it: in a memory batch, latent 0 of a
+    clip is always clean and the other frames are moved `gap` positions after it (RoPE positions).
+    """
+    if n_frames < 3:
+        return 0
+    g = sample_gen(cfg.seed, step, -2)
+    if torch.rand((), generator=g).item() >= cfg.memory_fraction:
+        return 0
+    return int(torch.randint(1, MAX_MEMORY_GAP + 1, (1,), generator=g))
+
+
+def frame_positions(n_frames: int, gap: int) -> torch.Tensor | None:
+    """RoPE time positions of a clip's latent frames: memory frame at 0, the rest from `gap` on."""
+    if gap == 0:
+        return None
+    return torch.cat([torch.zeros(1), torch.arange(n_frames - 1, dtype=torch.float32) + gap])
+
+
 def world_clip(seed: int, cfg: TrainConfig, n_frames: int) -> tuple[np.ndarray, object]:
     from cinegen.world import render, sample_scene
 
@@ -110,7 +139,7 @@ class VAETask:
         eps = torch.stack([torch.randn((c, t, h, w), generator=sample_gen(self.cfg.seed, step, 10_000 + j))
                            for j in idx]).to(x.device)
         recon, post = net(x, eps)
-        loss, _ = vae_loss(recon, x, post, kl_weight=self.cfg.kl_weight)
+        loss, _ = vae_loss(recon, x, post, kl_weight=self.cfg.kl_weight, fg_weight=self.cfg.fg_weight)
         return loss
 
     @torch.no_grad()
@@ -179,10 +208,11 @@ class DiTTask:
         emb, mask = self.encoder.encode(["" if d else c for d, c in zip(drops, captions)])
         ts, cms, noises = [], [], []
         n, (h, w) = x0.shape[2], x0.shape[3:]
+        _, ph, pw = self.model.cfg.patch_size
         for j in idx:
             g = sample_gen(self.cfg.seed, step, j)
-            ts.append(sample_train_t(1, n, n * (h // 2) * (w // 2), g))
-            cms.append(sample_clean_mask(1, n, g))
+            ts.append(sample_train_t(1, n, n * (h // ph) * (w // pw), g))
+            cms.append(sample_clean_mask(1, n, g, p=CLEAN_P))
             noises.append(torch.randn(x0.shape[1:], generator=g))
         dev = self.device
         return (x0, emb.to(dev), mask.to(dev), torch.cat(ts).to(dev), torch.cat(cms).to(dev),
@@ -192,6 +222,7 @@ class DiTTask:
         cfg = self.cfg
         image = is_image_step(cfg, step)
         n_clips, k = self.latents.shape[0], cfg.captions_per_clip
+        _, ph, pw = self.model.cfg.patch_size
         xs, embs, masks, ts, cms, noises = [], [], [], [], [], []
         for j in idx:
             g = sample_gen(cfg.seed, step, j)
@@ -202,9 +233,9 @@ class DiTTask:
             drop = torch.rand((), generator=g).item() < cfg.caption_dropout
             emb = self.empty if drop else self.text[i * k + c].float()
             mask = self.empty_mask if drop else self.text_mask[i * k + c]
-            n_tokens = n * (x0.shape[2] // 2) * (x0.shape[3] // 2)
+            n_tokens = n * (x0.shape[2] // ph) * (x0.shape[3] // pw)
             ts.append(sample_train_t(1, n, n_tokens, g))
-            cms.append(sample_clean_mask(1, n, g))
+            cms.append(sample_clean_mask(1, n, g, p=CLEAN_P))
             noises.append(torch.randn(x0.shape, generator=g))
             xs.append(x0)
             embs.append(emb)
@@ -215,7 +246,13 @@ class DiTTask:
 
     def loss(self, net: torch.nn.Module, step: int, idx: range) -> torch.Tensor:
         x0, emb, mask, t, clean, noise = (self.folder_batch if self.folder is not None else self.batch)(step, idx)
-        model_fn = lambda x, tt: net(x, tt, emb, mask)  # noqa: E731
+        gap = memory_gap(self.cfg, step, x0.shape[2])
+        pos = frame_positions(x0.shape[2], gap)
+        if pos is not None:
+            clean = clean.clone()
+            clean[:, 0] = True  # the memory frame is always given
+            pos = pos.to(self.device)
+        model_fn = lambda x, tt: net(x, tt, emb, mask, pos)  # noqa: E731
         return flow_loss(model_fn, x0, noise, t, clean)
 
     @torch.no_grad()
@@ -227,7 +264,7 @@ class DiTTask:
             "dit": ema.cfg.to_dict(),
             "text": {"name": self.cfg.text_encoder, "max_length": 77},
             "sampling": {"width": self.cfg.width, "height": self.cfg.height, "fps": self.cfg.fps,
-                         "seconds": 4.0, "steps": 20, "guidance": 4.0},
+                         "seconds": 4.0, "steps": 20, "guidance": 4.0, "memory": self.cfg.memory_fraction > 0},
             "train_dit": self.cfg.to_dict(),
             "train_vae": vae_config.get("train_vae", {}),
         }

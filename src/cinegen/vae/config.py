@@ -104,4 +104,15 @@ def vae_small() -> VAEConfig:
     return VAEConfig(latent_channels=16, base_channels=32, channel_mults=(1, 2, 2))
 
 
-VAE_PRESETS: dict[str, Callable[[], VAEConfig]] = {"tiny": vae_tiny, "small": vae_small}
+def vae_fine() -> VAEConfig:
+    """The default model's VAE: 4× space (a 16×16 latent grid at 64×64), 8 latent channels.
+
+    At 64×64 an 8× latent grid is 8×8 cells, and a small object (about 6 pixels) falls inside
+    one cell: the eval scores of vae_small reconstructions of ground-truth clips capped shape at
+    0.23 and colour at 0.43. Half the cell size keeps shapes; the DiT then patches 4×4 latent
+    cells per token, so its token count (and speed) is unchanged.
+    """
+    return VAEConfig(latent_channels=8, base_channels=32, channel_mults=(1, 2, 2), spatial_down=4)
+
+
+VAE_PRESETS: dict[str, Callable[[], VAEConfig]] = {"tiny": vae_tiny, "small": vae_small, "fine": vae_fine}

@@ -1,4 +1,4 @@
-"""The causal video VAE: 4× time, 8× space, the first frame encoded alone.
+"""The causal video VAE: 4× time, 4× or 8× space (config.spatial_down), the first frame encoded alone.
 
 A video of T = 1 + 4k frames becomes 1 + k latent frames: latent 0 sees frame 0 only, latent j
 sees frames ≤ 4j. An image is a 1-frame video. Layout and causality follow Wan2.1's VAE
@@ -62,7 +62,7 @@ class Encoder(nn.Module):
         self.conv_out = nn.Conv2d(ch[-1], 2 * cfg.latent_channels, 3, padding=1)
 
     def forward(self, x: torch.Tensor, state: StreamState) -> torch.Tensor:
-        """(B, T, H, W, 3) pixels -> (B, T', H/8, W/8, 2·C) posterior mean and log-variance."""
+        """(B, T, H, W, 3) pixels -> (B, T', H/s, W/s, 2·C) posterior mean and log-variance; s = spatial_down."""
         x = conv_frames(self.conv_in, space_to_depth(x, self.patch))  # (B, T, H/p, W/p, c0)
         for i, blocks in enumerate(self.levels):
             for block in blocks:
@@ -160,7 +160,7 @@ class VideoVAE(nn.Module):
         return DiagonalGaussian(mean, logvar.clamp(-30.0, 20.0))
 
     def encode_dist(self, x: torch.Tensor) -> DiagonalGaussian:
-        """x: (B, 3, 1 + 4k, H, W) in [-1, 1] -> posterior over raw latents (B, C, 1 + k, H/8, W/8)."""
+        """x: (B, 3, 1 + 4k, H, W) in [-1, 1] -> posterior over raw latents (B, C, 1 + k, H/s, W/s)."""
         self._check_pixels(x, first=True)
         return self._encode(x, StreamState())
 
