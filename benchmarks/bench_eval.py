@@ -3,6 +3,12 @@ trip, and scoring speed of a 10-second 128×128 video. `python benchmarks/bench_
 
 N ground-truth renders (default 500) of random scenes: 64, 96, 128 and 256 pixels, 8/12/16 fps,
 1 or 2 seconds, one in ten with two shots. Corruptions on N/4 one- and two-object scenes.
+
+`python benchmarks/bench_eval.py --stability [DIR]`: how far scores move under changes that do not
+change what a video shows, on generated videos (the shipped model's, 3 s at 64×64, cached in DIR,
+default /tmp/es/vids, made there on first use): an invisible watermark (PSNR >= 40 dB) and uniform
+±2-level noise; plus the lossy round trip on ground truth. Written to results/eval.json under
+"stability" (the other keys are kept).
 """
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ import numpy as np
 from cinegen.eval.describe import describe
 from cinegen.eval.parse import expected_from_spec
 from cinegen.eval.score import score_description
-from cinegen.eval.validate import Case, agreement, corruption_rates, lossy_change
+from cinegen.eval.parse import parse
+from cinegen.eval.validate import Case, add_noise, agreement, corruption_rates, lossy_change, score_change
 from cinegen.world.render import render
 from cinegen.world.scene import sample_scene
 
@@ -45,7 +52,71 @@ def speed() -> float:
     return best
 
 
+N_GENERATED = 48
+
+
+def generated_videos(folder: Path) -> list[dict]:
+    """Cached generated videos: clean and watermarked frames, fps, prompt (made on first use)."""
+    meta_path = folder / "meta.json"
+    if not meta_path.is_file():
+        from cinegen.eval.prompts import load_prompts
+        from cinegen.pipeline import Pipeline
+        from cinegen.provenance import WatermarkConfig, embed_watermark, make_payload
+
+        folder.mkdir(parents=True, exist_ok=True)
+        items = load_prompts(Path(__file__).parents[1] / "eval" / "prompts" / "dev.txt")
+        pipe = Pipeline.from_pretrained(None)
+        meta = []
+        for k, i in enumerate(np.linspace(0, len(items) - 1, N_GENERATED).round().astype(int)):
+            res = pipe(items[i].prompt, seconds=3, seed=k, mark=False)
+            fr = np.asarray(res.frames)
+            np.save(folder / f"{k:03d}_clean.npy", fr)
+            np.save(folder / f"{k:03d}_wm.npy", embed_watermark(fr, make_payload(pipe.name, 1234), WatermarkConfig()))
+            meta.append({"k": k, "prompt": items[i].prompt, "shots": items[i].shots, "fps": float(res.fps)})
+        meta_path.write_text(json.dumps({"model": pipe.name, "videos": meta}, indent=1))
+    meta = json.loads(meta_path.read_text())["videos"]
+    return [dict(m, clean=np.load(folder / f"{m['k']:03d}_clean.npy"), wm=np.load(folder / f"{m['k']:03d}_wm.npy"))
+            for m in meta]
+
+
+def stability(folder: Path, n_lossy: int = 20) -> dict:
+    vids = generated_videos(folder)
+    pairs: dict[str, list] = {"watermark": [], "noise2": []}
+    for v in vids:
+        e = parse(v["prompt"], v["shots"])
+        clean = score_description(describe(v["clean"], v["fps"]), e)
+        pairs["watermark"].append((clean, score_description(describe(v["wm"], v["fps"]), e)))
+        noisy = add_noise(v["clean"], seed=v["k"])
+        pairs["noise2"].append((clean, score_description(describe(noisy, v["fps"]), e)))
+    res = {k: score_change(p) for k, p in pairs.items()}
+    change, flips = lossy_change([Case(90_000 + i, 128, 8.0, 2.0) for i in range(n_lossy)])
+    res["lossy_ground_truth"] = {"mean_abs_change": change, "verdict_flips": flips, "n_renders": n_lossy}
+    res["videos"] = f"{len(vids)} generated 3 s 64x64 videos of eval/prompts/dev.txt"
+    return res
+
+
+def main_stability(folder: Path) -> None:
+    t0 = time.perf_counter()
+    res = stability(folder)
+    for name in ("watermark", "noise2"):
+        r = res[name]
+        print(f"{name}: mean |Δ| {r['mean_abs_change']:.4f}  verdict flips {r['verdict_flips']:.3f}  "
+              f"scored/unscored flips {r['scored_unscored_flips']}  ({r['n_values']} values)")
+        for k, v in r["per_dimension"].items():
+            print(f"   {k:12s} {v:.4f}  max {r['max_abs_change'][k]:.3f}")
+    lg = res["lossy_ground_truth"]
+    print(f"lossy on ground truth: mean |Δ| {lg['mean_abs_change']:.4f}, verdict flips {lg['verdict_flips']:.3f}")
+    res["wall_seconds"] = time.perf_counter() - t0
+    out = Path(__file__).parent / "results" / "eval.json"
+    data = json.loads(out.read_text()) if out.is_file() else {}
+    data["stability"] = res
+    out.write_text(json.dumps(data, indent=1))
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--stability":
+        main_stability(Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/es/vids"))
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     t0 = time.perf_counter()
     agree = agreement(cases(n, seed=1))
@@ -75,6 +146,8 @@ def main() -> None:
     print(f"scoring a 10 s 128x128 video: {res['score_10s_128px_seconds']:.2f} s")
     out = Path(__file__).parent / "results" / "eval.json"
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_file() and "stability" in (old := json.loads(out.read_text())):
+        res["stability"] = old["stability"]  # written by --stability
     out.write_text(json.dumps(res, indent=1))
 
 

@@ -83,3 +83,13 @@ def test_cut_judges_the_first_shot_camera():
     assert (clip.shot == 1).sum() > (clip.shot == 0).sum()
     d = describe(clip.frames, clip.fps)
     assert (d.camera_motion, d.camera_direction) == ("pan", "left")
+
+
+def test_a_still_image_shows_its_objects():
+    """A 1-frame video (what `cinegen image` makes) is described like the first frame of a video."""
+    from cinegen.world import render, sample_scene
+
+    frames = render(sample_scene(3, duration=2, n_objects=1, motion="static"), 64, 64, 8).frames
+    still = describe(frames[:1], 8.0).objects
+    assert [(o.colour, o.shape) for o in still] == [(o.colour, o.shape) for o in describe(frames[:2], 8.0).objects]
+    assert len(still) == 1

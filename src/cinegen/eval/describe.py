@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
 from cinegen.eval import segment
@@ -26,6 +27,7 @@ from cinegen.world.spec import SIZES
 
 
 MIN_SHAPE_PX = 10.0  # objects narrower than this (pixels) are too small to name their shape
+FLICKER_BLOCK = 5  # pixels: the neighbourhood the background change is averaged over (flicker)
 CUT_CHANGED = 0.2  # share of the frame a cut must change (a large object jumping: ~0.15)
 
 
@@ -44,6 +46,11 @@ class ObjectTrack:
     shape_per_frame: list[str] = field(default_factory=list)  # shape named in sampled frames
     colour_drift: float = 0.0  # fraction of seen frames where the blob's colour disagrees
     overlapped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) touches another blob
+    # How clearly the track is seen, in [0, 1]: 1 for an object seen over 2·min_len frames or more
+    # at 3·min_area or more; towards 0 for a short or tiny one (near describe's thresholds, which
+    # a level of noise moves across). Quality scores weigh tracks by it, so such a track coming
+    # and going moves them little (see track_weight).
+    weight: float = 1.0
 
     def summary(self) -> dict[str, Any]:
         seen = np.flatnonzero(self.visible)
@@ -117,6 +124,23 @@ def detect_cuts(frames: np.ndarray) -> tuple[list[int], np.ndarray]:
         if v > 0.03 and spike and changed[i] > CUT_CHANGED:
             cuts.append(i + 1)
     return cuts, d
+
+
+def background_change(frames: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """(T-1,) mean absolute change of the background between frames, over `free` pixels, in [0, 1].
+
+    The signed change is averaged over FLICKER_BLOCK² neighbourhoods of free pixels before taking
+    its size: flicker (light or texture changing over a region) survives that, while noise that is
+    independent from pixel to pixel (grain, dither, a codec's, an invisible watermark's) mostly
+    cancels, so a level or two of it does not read as flicker.
+    """
+    d = np.diff(frames.astype(np.float32), axis=0).mean(-1)  # (T-1, H, W)
+    f = free.astype(np.float32)
+    size = (1, FLICKER_BLOCK, FLICKER_BLOCK)
+    num = ndimage.uniform_filter(d * f, size, mode="constant")
+    den = ndimage.uniform_filter(f, size, mode="constant")
+    local = np.abs(num) / np.maximum(den, 1e-6)
+    return (local * f).sum(axis=(1, 2)) / np.maximum(f.sum(axis=(1, 2)), 1) / 255.0
 
 
 def _link(blobs_per_frame: list[list[segment.Blob]], scale: float, fps: float) -> list[list[tuple[int, segment.Blob]]]:
@@ -213,21 +237,30 @@ def describe(frames: np.ndarray, fps: float) -> Description:
             x0, y0, x1, y1 = b.box
             covered[t, max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = True
     free = ~(covered[:-1] | covered[1:])  # (T-1, H, W)
-    change = np.abs(np.diff(frames.astype(np.int16), axis=0)).sum(-1) / 3.0  # (T-1, H, W)
-    bdiff = (change * free).sum(axis=(1, 2)) / np.maximum(free.sum(axis=(1, 2)), 1) / 255.0
+    bdiff = background_change(frames, free)
     # 3. Tracks. Drop short flickers of noise (fewer than 3 frames or 10% of the video).
     raw = _link(per_frame, side, fps)
-    min_len = max(2, min(3, n), int(0.1 * n))
+    min_len = max(min(3, n), int(0.1 * n))  # a still image (n = 1) keeps its one-frame tracks
     raw = _relink([tr for tr in raw if len(tr) >= min_len])
     # 4. Camera from the background texture.
     cam_motion, cam_dir, path = estimate_camera(frames, kind, covered, shot)
     # 5. Per-track attributes.
     objects = []
     for tr in raw:
-        objects.append(_track(tr, n, w, h, fps, path, shot, _overlapped(tr, per_frame)))
+        o = _track(tr, n, w, h, fps, path, shot, _overlapped(tr, per_frame))
+        o.weight = track_weight(len(tr), float(np.median([b.area for _, b in tr])), min_len, min_area)
+        objects.append(o)
     objects.sort(key=lambda o: (-o.visible.sum(), o.colour))
     return Description(w, h, float(fps), n, kind, bg_colour, cam_motion, cam_dir, cuts, objects,
                        path, frame_diff, bdiff, shot, OBSERVABLE[kind])
+
+
+def track_weight(n_seen: int, median_area: float, min_len: int, min_area: float) -> float:
+    """Ramps from 0 at the thresholds a track must pass (min_len frames, min_area pixels) to 1 at
+    twice min_len and thrice min_area: a continuous stand-in for "clearly an object"."""
+    w_len = np.clip((n_seen - min_len + 1) / (min_len + 1), 0.0, 1.0)
+    w_area = np.clip((median_area - min_area) / (2.0 * min_area), 0.0, 1.0)
+    return float(w_len * w_area)
 
 
 def _overlapped(tr: list[tuple[int, segment.Blob]], per_frame: list[list[segment.Blob]]) -> np.ndarray:

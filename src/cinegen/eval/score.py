@@ -97,7 +97,7 @@ def consistency(d: Description) -> DimScore:
     """Each object keeps its identity: no colour/shape drift, no appearing or vanishing in the open."""
     if not d.objects:
         return DimScore(None, None)
-    bad = []
+    bad, w_bad = [], 0.0
     for k, o in enumerate(d.objects):
         seen = np.flatnonzero(o.visible)
         problems = []
@@ -115,8 +115,19 @@ def consistency(d: Description) -> DimScore:
             problems.append(f"{edge} at frame {t}")
         if problems:
             bad.append(f"{o.colour} {o.shape}: {'; '.join(problems)}")
-    v = 1.0 - len(bad) / len(d.objects)
-    return DimScore(v, v >= QUALITY_PASS_AT or not bad, "; ".join(bad))
+            w_bad += o.weight
+    hard = 1.0 - len(bad) / len(d.objects)
+    return DimScore(_weighted(1.0 - w_bad / _total_weight(d) if _total_weight(d) > 1e-6 else np.nan, hard), hard >= QUALITY_PASS_AT or not bad, "; ".join(bad))
+
+
+def _total_weight(d: Description) -> float:
+    return sum(o.weight for o in d.objects)
+
+
+def _weighted(v: float, hard: float) -> float:
+    """A value weighted by track clarity (ObjectTrack.weight); where every track is faint (total
+    weight ~0) the unweighted value."""
+    return hard if not np.isfinite(v) else float(np.clip(v, 0.0, 1.0))
 
 
 def _at_edge(o: ObjectTrack, t: int, entering: bool) -> bool:
@@ -179,7 +190,11 @@ def flicker(d: Description) -> DimScore:
     return DimScore(v, m <= FLICKER_MAX, f"mean background change {m:.4f}")
 
 
-def _jumps(o: ObjectTrack, d: Description) -> list[int]:
+def _ramp(x: float, lo: float, hi: float) -> float:
+    return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
+
+
+def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None) -> list[int]:
     """Frames where a track lands far from where its last two positions predict (a teleport).
 
     The constant-velocity prediction misses a smooth track by its acceleration · dt², far less
@@ -201,12 +216,16 @@ def _jumps(o: ObjectTrack, d: Description) -> list[int]:
     for k, (c, e) in enumerate(errs):
         near = np.delete(size[max(0, k - 2) : k + 3], min(k, 2))
         # An outlier among its neighbours, or every step a miss (frames out of order throughout).
-        if e > JUMP and (e > 3 * float(np.median(near)) + 0.03 or float(np.median(size)) > JUMP):
+        outlier = e > 3 * float(np.median(near)) + 0.03 or float(np.median(size)) > JUMP
+        if e > JUMP and outlier:
             out.append(c)
+        if severity is not None and outlier:
+            # How clearly a jump: 0 at half JUMP, 1 at twice JUMP (a teleport is far beyond).
+            severity.append(_ramp(e, 0.5 * JUMP, 2.0 * JUMP))
     return out
 
 
-def _reversals(o: ObjectTrack, d: Description, contacts: set[int]) -> list[int]:
+def _reversals(o: ObjectTrack, d: Description, contacts: set[int], severity: list[float] | None = None) -> list[int]:
     """Frames where a track turns back on itself (out of order frames) with no floor or object
     contact to explain it. A bounce turns vertically, at the floor and at the top of each hop;
     a shuffled track turns anywhere."""
@@ -219,7 +238,11 @@ def _reversals(o: ObjectTrack, d: Description, contacts: set[int]) -> list[int]:
             continue
         s0, s1 = p[b] - p[a], p[c] - p[b]
         n0, n1 = float(np.linalg.norm(s0)), float(np.linalg.norm(s1))
+        # How clearly a turn back: steps from half TURN_STEP to twice it, turning from 90° to 150°.
+        soft = _ramp(min(n0, n1), 0.5 * TURN_STEP, 2.0 * TURN_STEP) * _ramp(-float(s0 @ s1) / max(n0 * n1, 1e-12), 0.0, 0.85)
         if min(n0, n1) < TURN_STEP or float(s0 @ s1) > -0.5 * n0 * n1:
+            if severity is not None and soft > 0 and not (o.motion == "bounce" and abs(s0[1]) > abs(s0[0])):
+                severity.append(soft)
             continue
         if o.motion == "bounce" and abs(s0[1]) > abs(s0[0]):
             apex = s0[1] < 0 < s1[1] and max(n0, n1) < 1.5 * GRAVITY / d.fps**2 + 0.01
@@ -227,6 +250,8 @@ def _reversals(o: ObjectTrack, d: Description, contacts: set[int]) -> list[int]:
             if apex or floor:
                 continue  # a bounce turns up at the floor and down at the top of each hop
         out.append(int(b))
+        if severity is not None:
+            severity.append(soft)
     return out
 
 
@@ -235,16 +260,24 @@ def smoothness(d: Description) -> DimScore:
     if not d.objects:
         return DimScore(None, None)
     n_steps, bad, where = 0, 0, []
+    w_steps, w_bad = 0.0, 0.0
     for k, o in enumerate(d.objects):
-        n_steps += max(int(o.visible.sum()) - 1, 0)
-        j = _jumps(o, d)
-        r = _reversals(o, d, _contact_frames(d, k))
+        steps = max(int(o.visible.sum()) - 1, 0)
+        n_steps += steps
+        sev: list[float] = []
+        j = _jumps(o, d, sev)
+        r = _reversals(o, d, _contact_frames(d, k), sev)
         bad += len(j) + len(r)
+        # The value counts events by how clear they are and tracks by how clearly seen, so an
+        # event or a track at a threshold moves it a little, not by a whole event.
+        w_steps += o.weight * steps
+        w_bad += o.weight * sum(sev)
         where += [f"{o.colour} {o.shape} jumps at {t}" for t in j]
         where += [f"{o.colour} {o.shape} turns back at {t}" for t in r]
     if n_steps == 0:
         return DimScore(None, None)
-    v = 1.0 - min(1.0, 5.0 * bad / n_steps)
+    hard = 1.0 - min(1.0, 5.0 * bad / n_steps)
+    v = _weighted(1.0 - min(1.0, 5.0 * w_bad / w_steps) if w_steps > 1e-6 else np.nan, hard)
     return DimScore(v, bad == 0, ", ".join(where))
 
 
@@ -255,6 +288,7 @@ def physics(d: Description) -> DimScore:
     to measure an exchange of momentum from pixels).
     """
     checks, fails = 0, []
+    w_checks, w_fails = 0.0, 0.0
     for k, o in enumerate(d.objects):
         idx = np.flatnonzero(o.visible & (d.shot == d.shot[np.argmax(o.visible)]))
         if len(idx) < 4 or _collides(d, k):
@@ -266,16 +300,20 @@ def physics(d: Description) -> DimScore:
         if o.motion not in ("fall", "bounce") and (o.motion == "orbit" or g is None or abs(g) < 0.3 * GRAVITY):
             continue
         checks += 1
+        w_checks += o.weight
         if g is not None and not 0.6 * GRAVITY < g < 1.5 * GRAVITY:
             fails.append(f"{o.colour} {o.shape}: acceleration {g:.2f} (gravity {GRAVITY} downward)")
+            w_fails += o.weight
             continue
         r = np.sqrt(np.median(o.area[idx]) / np.pi)  # radius in min-side units
         sink = float((y + r * min(d.width, d.height) / d.height - FLOOR_Y).max())
         if sink > 0.06:
             fails.append(f"{o.colour} {o.shape}: below the floor by {sink:.2f}")
+            w_fails += o.weight
     if not checks:
         return DimScore(None, None)
-    v = 1.0 - len(fails) / checks
+    hard = 1.0 - len(fails) / checks
+    v = _weighted(1.0 - w_fails / w_checks if w_checks > 1e-6 else np.nan, hard)
     return DimScore(v, not fails, "; ".join(fails))
 
 
@@ -313,6 +351,7 @@ def permanence(d: Description) -> DimScore:
     place is uncovered (one that stays covered, or leaves the frame, is fine).
     """
     gaps, fails = 0, []
+    w_gaps, w_fails = 0.0, 0.0
     for k, o in enumerate(d.objects):
         idx = np.flatnonzero(o.visible)
         p = to_world(o.centre, d.camera_path)
@@ -320,21 +359,26 @@ def permanence(d: Description) -> DimScore:
             if b - a <= 1 or _near_cut(d, int(b)):
                 continue
             gaps += 1
+            w_gaps += o.weight
             v = p[a] - p[a - 1] if a >= 1 and o.visible[a - 1] else np.zeros(2)
             fall = np.array([0.0, 0.5 * GRAVITY * ((b - a) / d.fps) ** 2])
             preds = [p[a], p[a] + v * (b - a), p[a] + v * (b - a) + fall]
             err = min(float(np.linalg.norm(p[b] - q)) for q in preds)
             if err > 0.15 + 0.02 * (b - a):
+                w_fails += o.weight
                 fails.append(f"{o.colour} {o.shape} back at frame {b}, {err:.2f} from prediction")
         last = int(idx[-1]) if len(idx) else -1
         if 0 <= last < d.n_frames - 2 and not o.touches_border[last] and _hidden_near(d, k, last) \
                 and not _near_cut(d, last):
             gaps += 1
+            w_gaps += o.weight
             if _uncovered_after(d, k, last):
+                w_fails += o.weight
                 fails.append(f"{o.colour} {o.shape} hidden at frame {last} and never back")
     if not gaps:
         return DimScore(None, None)
-    v = 1.0 - len(fails) / gaps
+    hard = 1.0 - len(fails) / gaps
+    v = _weighted(1.0 - w_fails / w_gaps if w_gaps > 1e-6 else np.nan, hard)
     return DimScore(v, not fails, "; ".join(fails))
 
 
@@ -382,7 +426,9 @@ def score_description(d: Description, e: Expected) -> dict[str, DimScore]:
     why = f"camera {e.camera_motion} not observable on a {d.background} background"
     if e.objects:
         diff = abs(len(seen) - len(e.objects))
-        out["count"] = DimScore(1.0 - diff / max(len(seen), len(e.objects)), diff == 0,
+        # The value counts each track by how clearly it is seen (a faint one is a fraction).
+        soft = sum(o.weight for o in seen)
+        out["count"] = DimScore(1.0 - abs(soft - len(e.objects)) / max(soft, len(e.objects)), diff == 0,
                                 f"asked {len(e.objects)}, seen {len(seen)}")
     else:
         out["count"] = DimScore(None, None)

@@ -31,7 +31,8 @@ BG_PALETTE = np.array([BACKGROUND_COLOURS[c] for c in BG_NAMES], dtype=np.float3
 # Half the smallest distance between two object colours (orange-yellow, ~81): a pixel further
 # than this from every blend line is not an object pixel.
 MAX_RESIDUAL = 38.0
-MIN_ALPHA = 0.5  # a pixel counts toward the blob mask at half coverage or more
+MIN_ALPHA = 0.5  # a pixel counts toward the blob mask at half its blob's peak coverage or more
+SEED_ALPHA = 0.4  # a blob needs a pixel at this coverage or more (its peak)
 DIFF_MIN = 8.0  # a pixel this close to its background model is background (codec noise)
 # 2-D connectivity inside each frame of a (T, H, W) volume: never link across time.
 PLANE = np.zeros((3, 3, 3), dtype=bool)
@@ -148,6 +149,24 @@ def coverage(frames: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return label, alpha_out
 
 
+def _half_peak(soft: np.ndarray) -> np.ndarray:
+    """Blob masks at half of each blob's own peak coverage (the half-maximum contour).
+
+    A crisp object peaks at coverage 1, so its mask is at coverage MIN_ALPHA (0.5) as ever. A
+    faint or washed-out one (a blurry generated video) peaks lower: an absolute 0.5 would cut
+    through its plateau, where a level or two of noise decides whether it is there at all. Its
+    mask is at half its own peak instead, as long as that peak reaches SEED_ALPHA.
+    """
+    low = soft >= MIN_ALPHA * SEED_ALPHA
+    if not low.any():
+        return low
+    comp, n = ndimage.label(low, PLANE)
+    peak = np.zeros(n + 1, dtype=np.float32)
+    peak[1:] = ndimage.maximum(soft, comp, np.arange(1, n + 1))
+    pk = peak[comp]
+    return low & (pk >= SEED_ALPHA) & (soft >= MIN_ALPHA * np.minimum(pk, 1.0))
+
+
 def video_blobs(frames: np.ndarray, kind: str, min_area: float) -> list[list[Blob]]:
     """Object blobs per frame: components of each colour, fragments of one object merged."""
     t_len, h, w, _ = frames.shape
@@ -157,7 +176,7 @@ def video_blobs(frames: np.ndarray, kind: str, min_area: float) -> list[list[Blo
         if k < 0:
             continue
         soft = np.where(label == k, alpha, 0.0).astype(np.float32)  # (T, H, W)
-        hard = soft >= MIN_ALPHA
+        hard = _half_peak(soft)
         if not hard.any():
             continue
         # Dilate before labelling: fragments split by a thin occluder or codec noise join up.

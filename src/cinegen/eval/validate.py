@@ -182,3 +182,33 @@ def lossy_change(cases: list[Case]) -> tuple[float, float]:
                 diffs.append(abs(a[k].value - b[k].value))
                 flips.append(a[k].passed != b[k].passed)
     return float(np.mean(diffs)), float(np.mean(flips))
+
+
+def add_noise(frames: np.ndarray, seed: int = 0, amp: int = 2) -> np.ndarray:
+    """`frames` plus independent uniform integer noise in [-amp, amp] per pixel and channel."""
+    rng = np.random.default_rng(seed)
+    noise = rng.integers(-amp, amp + 1, size=frames.shape, dtype=np.int16)
+    return np.clip(frames.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
+def score_change(pairs: list[tuple[dict[str, DimScore], dict[str, DimScore]]]) -> dict[str, object]:
+    """Mean |Δ value| per dimension and overall (over dimensions scored both times), the share of
+    pass/fail verdicts that flip, and how often a dimension is scored one time and not the other."""
+    per: dict[str, list[float]] = {}
+    flips, scored_flips, n_vals = [], 0, 0
+    for a, b in pairs:
+        for k in a:
+            va, vb = a[k].value, b[k].value
+            if (va is None) != (vb is None):
+                scored_flips += 1
+            if va is None or vb is None:
+                continue
+            per.setdefault(k, []).append(abs(va - vb))
+            flips.append(a[k].passed != b[k].passed)
+            n_vals += 1
+    allv = [x for v in per.values() for x in v]
+    return {"mean_abs_change": float(np.mean(allv)) if allv else 0.0,
+            "per_dimension": {k: float(np.mean(v)) for k, v in sorted(per.items())},
+            "max_abs_change": {k: float(np.max(v)) for k, v in sorted(per.items())},
+            "verdict_flips": float(np.mean(flips)) if flips else 0.0,
+            "scored_unscored_flips": scored_flips, "n_values": n_vals, "n_videos": len(pairs)}

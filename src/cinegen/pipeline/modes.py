@@ -41,6 +41,16 @@ def _new_latents(seconds: float, fps: float) -> int:
     return max(1, math.ceil(seconds * fps / 4))
 
 
+def _suffix_latents(pipe: Pipeline, frames: np.ndarray):
+    """Latents of a video's first frames for use *after* generated ones (backward extend, connect's B).
+
+    The causal VAE encodes frame 0 alone, as an image: that latent is only right at the start of a
+    video. Later positions hold 4-frame latents, so the suffix keeps latents 1.. (frames 1–4, ...);
+    frame 0's time is then the last frame of the generated latent before them.
+    """
+    return pipe.encode_frames(frames)[:, 1:]
+
+
 def _run(pipe: Pipeline, req, text: str, cond: Condition, n_latent: int, progress, mark: bool) -> np.ndarray:
     return np.concatenate(list(pipe.frames_stream(req, text, cond, n_latent=n_latent, progress=progress, mark=mark)))
 
@@ -77,12 +87,11 @@ def extend(
         new = out[CONTEXT_FRAMES:]  # the decoded context stands for frames we already have
         frames = np.concatenate([_crop(src, req), new])
     else:
-        ctx = src[:CONTEXT_FRAMES]
-        z = pipe.encode_frames(ctx)
-        n_ctx = z.shape[1]
-        n = n_new + n_ctx
+        z = _suffix_latents(pipe, src[:CONTEXT_FRAMES])
+        n_new += 1  # the last new latent ends on src[0]'s frame, which the source itself supplies
+        n = n_new + z.shape[1]
         out = _run(pipe, req, text, Condition(latents=z, index=list(range(n_new, n))), n, progress, mark)
-        new = out[: 1 + 4 * (n_new - 1) + 3]  # frames before the suffix's first frame
+        new = out[: 4 * (n_new - 1)]  # the frames before src[0]: as many as forward makes
         frames = np.concatenate([new, _crop(src, req)])
     return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps,
                             {"total": time.perf_counter() - t0})
@@ -111,7 +120,7 @@ def connect(
     text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
     h, w = req.gen_size
     a, b = fit_video(video_a, h, w), fit_video(video_b, h, w)
-    za, zb = pipe.encode_frames(a[len(a) - CONTEXT_FRAMES :]), pipe.encode_frames(b[:CONTEXT_FRAMES])
+    za, zb = pipe.encode_frames(a[len(a) - CONTEXT_FRAMES :]), _suffix_latents(pipe, b[:CONTEXT_FRAMES])
     n_new = _new_latents(req.seconds, req.fps)
     na, nb = za.shape[1], zb.shape[1]
     n = na + n_new + nb
@@ -119,6 +128,7 @@ def connect(
 
     cond = Condition(latents=torch.cat([za, zb], dim=1), index=list(range(na)) + list(range(n - nb, n)))
     out = _run(pipe, req, text, cond, n, progress, mark)
+    # the new latents' last frame stands where B's first frame is: B's own frame replaces it
     middle = out[CONTEXT_FRAMES : CONTEXT_FRAMES + 4 * n_new - 1]
     frames = np.concatenate([_crop(a[-1:], req), middle, _crop(b[:1], req)])
     return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps,

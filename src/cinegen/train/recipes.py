@@ -19,7 +19,7 @@ def default_dit(vae_dir: str) -> TrainConfig:
     return TrainConfig(kind="dit", model="small", model_overrides={"patch_size": [1, 4, 4]}, vae_dir=vae_dir,
                        n_frames=17, batch_size=16, steps=10000,
                        lr=1e-3, warmup=200, image_fraction=0.25, ema_decay=0.998, ckpt_every=250,
-                       cache_clips=3000, captions_per_clip=3, memory_fraction=0.25, log_every=20)
+                       cache_clips=2000, captions_per_clip=3, memory_fraction=0.25, log_every=20)
 
 
 def tiny_vae() -> TrainConfig:
