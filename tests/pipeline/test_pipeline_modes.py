@@ -36,6 +36,9 @@ def test_image_to_video_uses_the_image(tiny_pipe):
     a = tiny_pipe("a ball", seconds=1, image=img, mark=False).frames
     b = tiny_pipe("a ball", seconds=1, image=img[::-1].copy(), mark=False).frames
     assert a.shape == (8, 32, 32, 3) and not np.array_equal(a[0], b[0])
+    from cinegen.pipeline.inputs import fit_image
+
+    assert np.array_equal(a[0], fit_image(img, 32, 32))  # the image itself is frame 0, not its VAE round trip
 
 
 def test_extend_keeps_original_frames(tiny_pipe):

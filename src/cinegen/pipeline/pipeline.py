@@ -56,12 +56,15 @@ class Condition:
 
     `latents`: (C, n, h, w) clean latents placed at latent indices `index` (n of them). `start` and
     `t_start` give an SDEdit edit: sampling starts from `start` noised to `t_start` instead of pure noise.
+    `first_frame` (H, W, 3) uint8 at the generated size is output as frame 0 itself (image-to-video:
+    the image is the first frame, not its VAE round trip).
     """
 
     latents: torch.Tensor | None = None
     index: list[int] = field(default_factory=list)
     start: torch.Tensor | None = None
     t_start: float = 1.0
+    first_frame: np.ndarray | None = None
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -289,6 +292,8 @@ class Pipeline:
         sent = 0
         marker = self.marker() if mark else None
         for chunk in self.decode_stream(self.sample_latents(req, text, cond, n_latent, progress)):
+            if sent == 0 and cond is not None and cond.first_frame is not None:
+                chunk = np.concatenate([cond.first_frame[None], chunk[1:]])
             chunk = centre_crop(chunk, req.height, req.width)
             if limit is not None:
                 chunk = chunk[: max(0, limit - sent)]
@@ -350,5 +355,6 @@ class Pipeline:
             from cinegen.pipeline.inputs import fit_image
 
             h, w = req.gen_size
-            cond = Condition(latents=self.encode_frames(fit_image(check_image(image), h, w)[None]), index=[0])
+            still = fit_image(check_image(image), h, w)
+            cond = Condition(latents=self.encode_frames(still[None]), index=[0], first_frame=still)
         return req, text, cond
