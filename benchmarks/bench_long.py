@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -53,6 +51,8 @@ from cinegen.eval.score import match, score_description
 from cinegen.pipeline import Pipeline
 from cinegen.pipeline.storyboard import Storyboard, parse_storyboard, storyboard_frames
 
+from bench_report import load_report, mean_of, print_part, share, write_report  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parent.parent
 LONG_PROMPTS = ROOT / "eval" / "prompts" / "long60.txt"
 STORYBOARDS = ROOT / "eval" / "prompts" / "storyboards.jsonl"
@@ -65,14 +65,6 @@ COLOUR_DRIFT_MAX, SHAPE_DRIFT_MAX = 0.2, 0.4  # as eval score.consistency
 
 
 # ------------------------------------------------------------------ helpers
-def mean_of(values: list[float | None]) -> float | None:
-    v = [x for x in values if x is not None]
-    return float(np.mean(v)) if v else None
-
-
-def share(flags: list[bool | None]) -> float | None:
-    v = [bool(f) for f in flags if f is not None]
-    return float(np.mean(v)) if v else None
 
 
 def family(shape: str) -> str:
@@ -305,33 +297,6 @@ def run_memory(model: str | None, short_s: float, long_s: float) -> dict[str, An
             "time_ratio": b["wall_s"] / a["wall_s"], "targets": {"rss_ratio": 1.3, "time_ratio": 6.5}}
 
 
-# ------------------------------------------------------------------ report
-def fmt(v: Any) -> str:
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.3f}"
-    if isinstance(v, list):
-        return "[" + ", ".join(fmt(x) for x in v) + "]"
-    return str(v)
-
-
-def print_part(name: str, res: dict[str, Any]) -> None:
-    per = f", {res['seconds_per_item']:.1f} s/item" if res.get("n") else ""
-    print(f"\n== {name}: n={res.get('n', '-')}{per}, {res['wall_s']:.1f} s total")
-
-    def rows(prefix: str, d: dict[str, Any]) -> None:
-        for k, v in d.items():
-            if isinstance(v, dict):
-                rows(f"{prefix}{k}.", v)
-            else:
-                print(f"  {prefix + k:40s} {fmt(v)}")
-
-    rows("", res["summary"])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
@@ -345,8 +310,7 @@ def main() -> None:
     t0 = time.perf_counter()
     pipe = Pipeline.from_pretrained(a.model) if set(a.only) - {"memory"} else None
     path = Path(a.json)
-    report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    report.setdefault("parts", {})
+    report = load_report(path)
     window = min(a.window, a.seconds / 2)
     for name in a.only:
         t = time.perf_counter()
@@ -368,11 +332,7 @@ def main() -> None:
             res["seconds_per_item"] = res["wall_s"] / res["n"]
         report["parts"][name] = res
         print_part(name, res)
-    report["last_run"] = {"model": a.model or "shipped", "threads": os.environ.get("OMP_NUM_THREADS"),
-                          "python": platform.python_version(), "argv": sys.argv[1:]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1, default=float))
-    print(f"\nwrote {path} ({time.perf_counter() - t0:.1f} s)")
+    write_report(path, report, t0, model=a.model or "shipped")
 
 
 if __name__ == "__main__":

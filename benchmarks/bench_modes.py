@@ -30,11 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
-import os
-import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +44,8 @@ from cinegen.eval.report import evaluate_video
 from cinegen.pipeline import Pipeline, modes
 from cinegen.world import make_captions, render, sample_scene
 from cinegen.world.spec import BACKGROUND_COLOURS, COLOURS, BackgroundSpec, SceneSpec
+
+from bench_report import load_report, mean_of, print_part, share, write_report  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_PROMPTS = ROOT / "eval" / "prompts" / "dev.txt"
@@ -89,20 +87,10 @@ def score_value(result: dict[str, Any], dim: str) -> float | None:
     return result["scores"][dim]["value"]
 
 
-def mean_of(values: list[float | None]) -> float | None:
-    v = [x for x in values if x is not None and not (isinstance(x, float) and math.isnan(x))]
-    return float(np.mean(v)) if v else None
-
-
 def all_judged(flags: list[bool | None]) -> bool | None:
     """True when every judged flag is true; None when none is judged."""
     judged = [f for f in flags if f is not None]
     return all(judged) if judged else None
-
-
-def share(flags: list[bool | None]) -> float | None:
-    v = [bool(f) for f in flags if f is not None]
-    return float(np.mean(v)) if v else None
 
 
 # ------------------------------------------------------------------ sources from the world
@@ -408,30 +396,6 @@ RUNNERS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
-# ------------------------------------------------------------------ report
-def fmt(v: Any) -> str:
-    if v is None:
-        return "n/a"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        return f"{v:.3f}"
-    return str(v)
-
-
-def print_part(name: str, res: dict[str, Any]) -> None:
-    print(f"\n== {name}: n={res['n']} items, {res['seconds_per_item']:.2f} s/item, {res['wall_s']:.1f} s total")
-
-    def rows(prefix: str, d: dict[str, Any]) -> None:
-        for k, v in d.items():
-            if isinstance(v, dict):
-                rows(f"{prefix}{k}.", v)
-            else:
-                print(f"  {prefix + k:40s} {fmt(v)}")
-
-    rows("", res["summary"])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
@@ -445,8 +409,7 @@ def main() -> None:
     pipe = Pipeline.from_pretrained(a.model)
     load_s = time.perf_counter() - t0
     path = Path(a.json)
-    report: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    report.setdefault("parts", {})
+    report = load_report(path)
     for name in a.only:
         run, summarise = RUNNERS[name]
         n = a.n if a.n is not None else DEFAULT_N[name]
@@ -458,13 +421,8 @@ def main() -> None:
                "when": time.strftime("%Y-%m-%d %H:%M:%S")}
         report["parts"][name] = res
         print_part(name, res)
-    report["last_run"] = {"model": a.model or "shipped", "model_name": pipe.name, "load_s": load_s,
-                          "size": [pipe.defaults["width"], pipe.defaults["height"]], "fps": pipe.defaults["fps"],
-                          "threads": os.environ.get("OMP_NUM_THREADS"), "python": platform.python_version(),
-                          "argv": sys.argv[1:]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1, default=float))
-    print(f"\nwrote {path} ({time.perf_counter() - t0:.1f} s)")
+    write_report(path, report, t0, model=a.model or "shipped", model_name=pipe.name, load_s=load_s,
+                 size=[pipe.defaults["width"], pipe.defaults["height"]], fps=pipe.defaults["fps"])
 
 
 if __name__ == "__main__":
