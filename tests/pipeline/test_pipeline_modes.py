@@ -105,3 +105,50 @@ def test_long_video_memory_frame(tiny_pipe, monkeypatch):
         assert torch.allclose(x0[0], mem[:, 0]) and torch.all(t0 == 0)
     assert torch.equal(mem[:, :size], plain[:, :size])  # the first window is unchanged ...
     assert not torch.allclose(mem, plain)  # ... later ones use the memory
+
+
+def test_memory_from_another_shot(tiny_pipe, monkeypatch):
+    """Condition.memory is held clean before every window, the first included (storyboard shots)."""
+    import copy
+
+    from cinegen.pipeline.pipeline import MEMORY_GAP
+
+    tiny_pipe = copy.deepcopy(tiny_pipe)
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for prm in tiny_pipe.dit.parameters():
+            prm.add_(torch.randn(prm.shape, generator=g) * 0.05)
+    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    req = tiny_pipe.request("a ball", seconds=1, seed=0)  # one window
+    c, n, h, w = tiny_pipe.latent_shape(req)
+    memory = torch.randn(c, h, w, generator=g)
+    seen = []
+    real = tiny_pipe.dit.forward
+
+    def spy(x, t, text, mask=None, frame_pos=None):
+        seen.append((None if frame_pos is None else frame_pos[0].item(), x[:, :, 0].clone(), t[:, 0].clone()))
+        return real(x, t, text, mask, frame_pos=frame_pos)
+
+    plain = torch.stack(list(tiny_pipe.sample_latents(req, "a ball")), dim=1)
+    monkeypatch.setattr(tiny_pipe.dit, "forward", spy)
+    with_mem = torch.stack(list(tiny_pipe.sample_latents(req, "a ball", Condition(memory=memory))), dim=1)
+    assert seen and all(pos == -MEMORY_GAP for pos, _, _ in seen)
+    assert all(torch.allclose(x0[0], memory) and torch.all(t0 == 0) for _, x0, t0 in seen)
+    assert with_mem.shape == plain.shape and not torch.allclose(with_mem, plain)
+
+
+def test_storyboard_shares_the_first_shot_as_memory(tiny_pipe, monkeypatch):
+    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    calls = []
+    real = tiny_pipe.sample_latents
+
+    def spy(req, text, cond=None, *a, **kw):
+        calls.append((req.seed, None if cond is None else cond.memory))
+        return real(req, text, cond, *a, **kw)
+
+    monkeypatch.setattr(tiny_pipe, "sample_latents", spy)
+    board = parse_inline("1s: a red ball | 1s close-up: the ball | 1s medium: the ball")
+    frames = np.concatenate(list(storyboard_frames(tiny_pipe, board, seed=3)))
+    assert len(frames) == 24
+    assert [s for s, _ in calls] == [3, 4, 5]  # each shot its own noise
+    assert calls[0][1] is None and calls[1][1] is not None and calls[2][1] is calls[1][1]

@@ -70,3 +70,18 @@ def test_ddp_two_processes_match_one(tmp_path):
     loss1 = json.loads(one.stdout.strip().splitlines()[-1])["loss"]
     loss2 = json.loads([line for line in two.stdout.splitlines() if line.startswith("{")][-1])["loss"]
     assert abs(loss1 - loss2) < 1e-4 * max(1.0, abs(loss1))
+
+
+def test_lr_schedule_warms_up_holds_and_cools_down():
+    from cinegen.common.errors import InputError
+    from cinegen.train.trainer import lr_at
+
+    cfg = dataclasses.replace(tiny_vae(), lr=1e-3, warmup=10, steps=100, cooldown=40)
+    lrs = [lr_at(cfg, s) for s in range(100)]
+    assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
+    assert all(lr == pytest.approx(1e-3) for lr in lrs[9:60])  # stable ...
+    assert lrs[60] == pytest.approx(1e-3) and lrs[80] == pytest.approx(5e-4) and lrs[99] == pytest.approx(2.5e-5)
+    assert all(a > b for a, b in zip(lrs[60:], lrs[61:]))  # ... then falls linearly towards 0
+    assert lr_at(dataclasses.replace(cfg, cooldown=0), 99) == pytest.approx(1e-3)
+    with pytest.raises(InputError, match="cooldown"):
+        dataclasses.replace(cfg, cooldown=101)

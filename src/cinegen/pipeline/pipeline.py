@@ -57,7 +57,9 @@ class Condition:
     `latents`: (C, n, h, w) clean latents placed at latent indices `index` (n of them). `start` and
     `t_start` give an SDEdit edit: sampling starts from `start` noised to `t_start` instead of pure noise.
     `first_frame` (H, W, 3) uint8 at the generated size is output as frame 0 itself (image-to-video:
-    the image is the first frame, not its VAE round trip).
+    the image is the first frame, not its VAE round trip). `memory` (C, h, w): a clean latent frame
+    from elsewhere (a storyboard's first shot) put before every window as its memory frame, in place
+    of the video's own first frame, so separate shots show the same subjects.
     """
 
     latents: torch.Tensor | None = None
@@ -65,6 +67,7 @@ class Condition:
     start: torch.Tensor | None = None
     t_start: float = 1.0
     first_frame: np.ndarray | None = None
+    memory: torch.Tensor | None = None
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -236,7 +239,8 @@ class Pipeline:
                 x = (1 - cond.t_start) * cond.start[None, :, sl].to(self.device) + cond.t_start * x
             mask = known[sl][None].to(self.device)
             if not bool(mask.all()):
-                x, given, mask, fn = self._with_memory(win, x, z[None, :, sl], mask, known, z, states, req.guidance)
+                x, given, mask, fn = self._with_memory(win, x, z[None, :, sl], mask, known, z, states, req.guidance,
+                                                         cond.memory)
                 fn = fn or model_fn
                 n_tokens = x.shape[2] * (h // self.dit.cfg.patch_size[1]) * (w // self.dit.cfg.patch_size[2])
                 grid = time_grid(req.steps, shift_for_tokens(n_tokens), t_start=cond.t_start).to(self.device)
@@ -260,16 +264,21 @@ class Pipeline:
             yield z[:, emitted]
             emitted += 1
 
-    def _with_memory(self, win, x, given, mask, known, z, states, guidance):
-        """Put the video's first latent frame, held clean, in front of a later window (long-range memory).
+    def _with_memory(self, win, x, given, mask, known, z, states, guidance, memory=None):
+        """Put the video's first latent frame (or `memory`), held clean, in front of a window (long-range memory).
 
         Models trained with memory batches (train/tasks.py memory_gap) see it MEMORY_GAP positions
         before the window; it carries the subjects' look from the start of the video to every window,
         at the cost of one extra latent frame per window. Other models get the window unchanged.
         """
-        if not self.defaults.get("memory") or win.start == 0 or not bool(known[0]):
+        if not self.defaults.get("memory"):
             return x, given, mask, None
-        first = z[None, :, :1]
+        if memory is not None:
+            first = memory.to(self.device)[None, :, None]
+        elif win.start == 0 or not bool(known[0]):
+            return x, given, mask, None
+        else:
+            first = z[None, :, :1]
         pos = torch.cat([torch.tensor([win.start - MEMORY_GAP], dtype=torch.float32),
                          torch.arange(win.start, win.end, dtype=torch.float32)]).to(self.device)
         model = lambda xx, tt, txt, m: self.dit(xx, tt, txt, m, frame_pos=pos)  # noqa: E731

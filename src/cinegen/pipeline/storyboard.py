@@ -26,7 +26,9 @@ import numpy as np
 import yaml
 
 from cinegen.common.errors import InputError
+from cinegen.pipeline.framing import reframe, subject_centre
 from cinegen.pipeline.limits import MAX_SECONDS
+from cinegen.pipeline.pipeline import Condition
 
 FRAMINGS = ("wide", "medium", "close-up")
 FRAMING_WORDS = {"wide": "a wide shot of", "medium": "a medium shot of", "close-up": "a close-up of"}
@@ -50,12 +52,13 @@ class Storyboard:
         return sum(s.seconds for s in self.shots)
 
     def shot_prompt(self, shot: Shot) -> str:
-        """What the model is asked for one shot: framing, the shared subjects, then the shot's own words."""
-        parts = [FRAMING_WORDS[shot.framing]]
-        if self.subjects:
-            parts.append(self.subjects.rstrip(". ") + ".")
-        parts.append(shot.prompt)
-        return " ".join(parts)
+        """What one shot shows, in words: framing, the shared subjects, then the shot's own words."""
+        return f"{FRAMING_WORDS[shot.framing]} {self.scene_prompt(shot)}"
+
+    def scene_prompt(self, shot: Shot) -> str:
+        """What the model is asked for one shot: the shared subjects and the shot's own words, in the
+        wide view (the framing is a virtual camera applied afterwards: framing.py)."""
+        return f"{self.subjects.rstrip('. ')}. {shot.prompt}" if self.subjects else shot.prompt
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -130,15 +133,28 @@ def load_storyboard(path: str | Path) -> Storyboard:
 
 def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = True, progress=None,
                       **kw) -> Iterator[np.ndarray]:
-    """Frame chunks shot after shot (hard cuts); the same seed and subjects in every shot."""
+    """Frame chunks shot after shot, joined by hard cuts.
+
+    Shot k is generated in the wide view from seed + k and reframed by a virtual camera centred on
+    the subjects at its start (framing.py). From the second shot on, the first shot's opening frame,
+    as a clean latent, is every window's memory frame (Condition.memory), so the subjects stay the
+    same objects across cuts (models trained without memory batches get independent shots).
+    """
     fps = kw.pop("fps", None) or board.fps or pipe.defaults["fps"]
     marker = pipe.marker()
     sent = 0
-    for shot in board.shots:
-        prompt = board.shot_prompt(shot)
-        req = pipe.request(prompt, seconds=shot.seconds, fps=fps, seed=seed, **kw)
+    memory = None
+    for k, shot in enumerate(board.shots):
+        req = pipe.request(board.scene_prompt(shot), seconds=shot.seconds, fps=fps, seed=seed + k, **kw)
         text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
-        for chunk in pipe.frames_stream(req, text, progress=progress, mark=False):
+        cond = Condition(memory=memory) if memory is not None else None
+        centre = None
+        for chunk in pipe.frames_stream(req, text, cond, progress=progress, mark=False):
+            if centre is None:
+                centre = subject_centre(chunk[0])
+                if k == 0 and len(board.shots) > 1 and chunk.shape[1:3] == req.gen_size:
+                    memory = pipe.encode_frames(chunk[:1])[:, 0]
+            chunk = reframe(chunk, shot.framing, centre)
             if marker is not None:
                 chunk = marker(chunk, sent)
             sent += len(chunk)

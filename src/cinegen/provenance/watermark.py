@@ -42,8 +42,6 @@ import numpy as np
 import reedsolo
 from scipy.linalg import eigh, null_space
 from scipy.ndimage import maximum_filter
-from scipy.stats import hypergeom
-from scipy.stats import t as student_t
 
 from cinegen.common.errors import InputError
 
@@ -399,6 +397,8 @@ def _headroom_p(frames: np.ndarray, cfg: WatermarkConfig) -> float:
     opened = 2 * count >= t
     pos = _dot_positions(h, w, cfg)
     k = int(opened[pos].sum())
+    from scipy.stats import hypergeom  # imported here: scipy.stats costs 0.6 s, and only detection needs it
+
     return float(hypergeom.sf(k - 1, h * w, int(opened.sum()), len(pos)))
 
 
@@ -528,6 +528,8 @@ def _readings(frames: np.ndarray, cfg: WatermarkConfig) -> tuple[float, float, f
     grads = _mean_gradients(frames, cfg)
     t, visible, u = _scan(grads, cfg.crops, cfg)
     dof = int(_carriers(cfg).band.sum()) - 1
+    from scipy.stats import t as student_t  # imported here: see _headroom_p
+
     p = min(1.0, len(cfg.crops) * float(student_t.sf(t, dof)))
     if cfg.refine > 0:
         fine = np.clip(visible + np.linspace(-cfg.refine, cfg.refine, 13), 0.3, 1.0)

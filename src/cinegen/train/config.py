@@ -23,6 +23,7 @@ class TrainConfig:
     steps: int = 2000
     lr: float = 1e-3
     warmup: int = 200
+    cooldown: int = 0  # final steps over which the lr falls linearly to 0 (warm-up, stable, decay)
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     ema_decay: float = 0.999
@@ -53,6 +54,8 @@ class TrainConfig:
             raise InputError("width and height must be multiples of 16")
         if self.crop and (self.crop % 16 or self.crop > min(self.width, self.height)):
             raise InputError("crop must be a multiple of 16 no larger than the frame")
+        if self.cooldown < 0 or self.cooldown > self.steps:
+            raise InputError("cooldown must be between 0 and steps")
         if self.batch_size < 1 or self.steps < 1:
             raise InputError("batch_size and steps must be positive")
         if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1 or not 0 <= self.memory_fraction <= 1:

@@ -25,8 +25,13 @@ from cinegen.train.tasks import DiTTask, VAETask
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
-    """Linear warm-up, then constant (DESIGN.md: short warm-up, high learning rate)."""
-    return cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+    """Linear warm-up, constant (DESIGN.md: short warm-up, high learning rate), then an optional linear
+    cool-down to 0 over the last `cooldown` steps: a constant lr leaves the weights bouncing around the
+    minimum; decaying at the end settles them, and the stable phase can be extended before it."""
+    lr = cfg.lr * min(1.0, (step + 1) / max(1, cfg.warmup))
+    if cfg.cooldown and step >= cfg.steps - cfg.cooldown:
+        lr *= (cfg.steps - step) / cfg.cooldown
+    return lr
 
 
 @torch.no_grad()
