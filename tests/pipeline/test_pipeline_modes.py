@@ -152,3 +152,19 @@ def test_storyboard_shares_the_first_shot_as_memory(tiny_pipe, monkeypatch):
     assert len(frames) == 24
     assert [s for s, _ in calls] == [3, 4, 5]  # each shot its own noise
     assert calls[0][1] is None and calls[1][1] is not None and calls[2][1] is calls[1][1]
+
+
+def test_seam_carry_removes_the_vae_error_and_fades_out():
+    rng = np.random.default_rng(0)
+    given = rng.integers(40, 200, (16, 16, 3)).astype(np.uint8)
+    decoded = (given.astype(int) + 6).astype(np.uint8)  # the VAE's stand-in for the given frame: tinted
+    new = np.stack([decoded] * 12).astype(int)
+    new[:, 4:8, 4:8] += np.arange(12)[:, None, None, None]  # a little motion in the new frames
+    new = new.astype(np.uint8)
+    out = modes._carry(new, given, decoded)
+    assert np.array_equal(out[0].astype(int) - given, new[0].astype(int) - decoded)  # no tint jump at the seam
+    assert np.array_equal(out[modes.SEAM_FADE :], new[modes.SEAM_FADE :])  # gone after the fade
+    steps = np.abs(np.diff(out.astype(int), axis=0)).max(axis=(1, 2, 3))
+    assert steps.max() <= 2  # the tint leaves gradually, not in one step
+    back = modes._carry(new[::-1], given, decoded, at_end=True)
+    assert np.array_equal(back, out[::-1])

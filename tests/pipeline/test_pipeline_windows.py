@@ -1,6 +1,6 @@
 import pytest
 
-from cinegen.pipeline.windows import plan_windows
+from cinegen.pipeline.windows import plan_conditioned, plan_windows
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 6, 7, 8, 13, 21, 121])
@@ -19,3 +19,27 @@ def test_windows_cover_every_frame_once(n, window, context):
 def test_bad_window():
     with pytest.raises(ValueError):
         plan_windows(10, 3, 3)
+
+
+@pytest.mark.parametrize("n", [1, 5, 6, 8, 13, 21])
+def test_backward_plan_mirrors_forward(n):
+    fwd, bwd = plan_windows(n, 5, 2), plan_windows(n, 5, 2, backward=True)
+    assert [sorted(w.new) for w in bwd] == [sorted(n - 1 - i for i in w.new) for w in fwd]
+    assert bwd[0].end == n  # the first window holds the end of the video
+    for w in bwd[1:]:
+        assert w.n_context >= 2 and w.end - w.n_context == max(w.new) + 1  # context: made frames after the new ones
+
+
+def test_plan_follows_the_given_frames():
+    def plan(known):
+        return [(w.start, w.end, w.backward) for w in plan_conditioned(known, 5, 2)]
+
+    none, first = [False] * 9, [True] + [False] * 8
+    assert plan(none) == plan(first) == [(s, e, False) for s, e, _ in plan(none)] and plan(none)[0] == (0, 5, False)
+    assert plan([False] * 7 + [True, True])[0] == (4, 9, True)  # extend backward: start at the given end
+    assert plan([True, True] + [False] * 4 + [True]) == [(0, 7, False)]  # connect: one window sees both ends
+    long = plan([True, True] + [False] * 10 + [True])
+    assert len(long) > 1 and long[-1][1] == 13  # too long for one window: left to right, the last holds the end
+    for known in ([False] * 7 + [True], [True] * 2 + [False] * 5 + [True], [True] + [False] * 11 + [True]):
+        made = sorted(i for w in plan_conditioned(known, 5, 2) for i in w.new)
+        assert made == list(range(len(known)))  # every frame planned once (given ones are simply kept)

@@ -22,6 +22,7 @@ from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
 
 CONTEXT_FRAMES = 5  # pixel frames of a given video the model sees as condition: 2 latent frames
+SEAM_FADE = 8  # new frames over which a given video's VAE error at a seam fades out (_carry)
 
 
 def _check_video(frames: np.ndarray, what: str, min_frames: int = 1) -> np.ndarray:
@@ -51,8 +52,24 @@ def _suffix_latents(pipe: Pipeline, frames: np.ndarray):
     return pipe.encode_frames(frames)[:, 1:]
 
 
-def _run(pipe: Pipeline, req, text: str, cond: Condition, n_latent: int, progress, mark: bool) -> np.ndarray:
-    return np.concatenate(list(pipe.frames_stream(req, text, cond, n_latent=n_latent, progress=progress, mark=mark)))
+def _run(pipe: Pipeline, req, text: str, cond: Condition, n_latent: int, progress) -> np.ndarray:
+    """Every decoded frame of `n_latent` latent frames, unmarked (the modes mark their assembled output)."""
+    return np.concatenate(list(pipe.frames_stream(req, text, cond, n_latent=n_latent, progress=progress, mark=False)))
+
+
+def _carry(new: np.ndarray, given: np.ndarray, decoded: np.ndarray, at_end: bool = False) -> np.ndarray:
+    """Add the VAE's error on a given frame next to a seam to the new frames beside it, fading out.
+
+    Given frames are output as themselves, new ones are VAE decodes, so the VAE's error on the given
+    video (a few grey levels of blur and tint, mostly static) would show as a jump at the seam. The
+    error of the given frame's decoded stand-in (`given` − `decoded`) is added to the new frames, in
+    full next to the seam (`new[0]`, or `new[-1]` when `at_end`) and fading to 0 over SEAM_FADE frames.
+    """
+    w = np.clip(1.0 - np.arange(len(new)) / SEAM_FADE, 0.0, 1.0)[:, None, None, None]
+    if at_end:
+        w = w[::-1]
+    out = new.astype(np.float32) + w * (given.astype(np.float32) - decoded.astype(np.float32))[None]
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
 def extend(
@@ -83,16 +100,19 @@ def extend(
         ctx = src[len(src) - CONTEXT_FRAMES :]
         z = pipe.encode_frames(ctx)
         n_ctx = z.shape[1]
-        out = _run(pipe, req, text, Condition(latents=z, index=list(range(n_ctx))), n_ctx + n_new, progress, mark)
+        out = _run(pipe, req, text, Condition(latents=z, index=list(range(n_ctx))), n_ctx + n_new, progress)
         new = out[CONTEXT_FRAMES:]  # the decoded context stands for frames we already have
+        new = _carry(new, _crop(src[-1:], req)[0], out[CONTEXT_FRAMES - 1])
         frames = np.concatenate([_crop(src, req), new])
     else:
         z = _suffix_latents(pipe, src[:CONTEXT_FRAMES])
         n_new += 1  # the last new latent ends on src[0]'s frame, which the source itself supplies
         n = n_new + z.shape[1]
-        out = _run(pipe, req, text, Condition(latents=z, index=list(range(n_new, n))), n, progress, mark)
-        new = out[: 4 * (n_new - 1)]  # the frames before src[0]: as many as forward makes
+        out = _run(pipe, req, text, Condition(latents=z, index=list(range(n_new, n))), n, progress)
+        k = 4 * (n_new - 1)  # the frames before src[0]: as many as forward makes; out[k] stands for src[0]
+        new = _carry(out[:k], _crop(src[1:2], req)[0], out[k + 1], at_end=True)  # src[1]: a decode of given latents
         frames = np.concatenate([new, _crop(src, req)])
+    frames = _mark(pipe, frames) if mark else frames
     return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps,
                             {"total": time.perf_counter() - t0})
 
@@ -127,10 +147,13 @@ def connect(
     import torch
 
     cond = Condition(latents=torch.cat([za, zb], dim=1), index=list(range(na)) + list(range(n - nb, n)))
-    out = _run(pipe, req, text, cond, n, progress, mark)
+    out = _run(pipe, req, text, cond, n, progress)
     # the new latents' last frame stands where B's first frame is: B's own frame replaces it
-    middle = out[CONTEXT_FRAMES : CONTEXT_FRAMES + 4 * n_new - 1]
+    end = CONTEXT_FRAMES + 4 * n_new - 1
+    middle = _carry(out[CONTEXT_FRAMES:end], _crop(a[-1:], req)[0], out[CONTEXT_FRAMES - 1])
+    middle = _carry(middle, _crop(b[1:2], req)[0], out[end + 1], at_end=True)  # b[1]: a decode of given latents
     frames = np.concatenate([_crop(a[-1:], req), middle, _crop(b[:1], req)])
+    frames = _mark(pipe, frames) if mark else frames
     return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps,
                             {"total": time.perf_counter() - t0})
 
@@ -139,10 +162,10 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
          **kw) -> GenerationResult:
     """A video whose last frame flows into its first: a clip, then a transition from its end back to its start.
 
-    About a quarter of the frames are the transition; the total is exactly round(seconds · fps) frames.
+    About half the frames are the transition (time to bring objects back where they started); the total is exactly round(seconds · fps) frames.
     """
     req = pipe.request(prompt, seconds=seconds, **kw)
-    n_bridge = max(1, round(req.n_frames / 16))  # latent frames of the transition
+    n_bridge = max(1, round(req.n_frames / 8))  # latent frames of the transition: about half the video
     middle = 4 * n_bridge - 1  # frames strictly between the clip's last frame and its first
     n_base = req.n_frames - middle
     if n_base < CONTEXT_FRAMES:
@@ -171,8 +194,9 @@ def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float = 0.6, 
     text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
     h, w = req.gen_size
     z = pipe.encode_frames(fit_video(video[:n], h, w))
-    out = _run(pipe, req, text, Condition(start=z, t_start=strength), z.shape[1], progress, mark)
-    return GenerationResult(out[:n], req.fps, req.prompt, text, req.seed, req.steps, {"total": time.perf_counter() - t0})
+    out = _run(pipe, req, text, Condition(start=z, t_start=strength), z.shape[1], progress)[:n]
+    out = _mark(pipe, out) if mark else out
+    return GenerationResult(out, req.fps, req.prompt, text, req.seed, req.steps, {"total": time.perf_counter() - t0})
 
 
 def _crop(frames: np.ndarray, req) -> np.ndarray:

@@ -23,7 +23,7 @@ from cinegen.common.seed import generator
 from cinegen.dit import DiT, DiTConfig
 from cinegen.flow import cfg_velocity, sample_euler, shift_for_tokens, time_grid
 from cinegen.pipeline.limits import Request, check_request
-from cinegen.pipeline.windows import plan_windows
+from cinegen.pipeline.windows import plan_conditioned
 from cinegen.text import TextEncoder
 from cinegen.vae import VAEConfig, VideoVAE
 
@@ -230,7 +230,7 @@ class Pipeline:
             z[:, cond.index] = cond.latents.to(self.device)
             known[cond.index] = True
         size, context = self.window
-        windows = plan_windows(n, size, context)
+        windows = plan_conditioned(known.tolist(), size, context)
         total, done_steps, emitted = req.steps * len(windows), 0, 0
         for win in windows:
             sl = slice(win.start, win.end)
