@@ -48,5 +48,15 @@ def test_storyboard_yaml_and_errors():
     with pytest.raises(InputError, match="limit"):
         parse_storyboard("shots:\n  - prompt: a\n    seconds: 100\n  - prompt: b\n    seconds: 100\n")
     assert len(parse_inline("2s: a red ball | 3s close-up: the ball rolls").shots) == 2
+    assert board.scene_prompt(board.shots[1]) == "a red ball. it rolls left"  # what the model is asked: no framing
+
+
+def test_example_storyboard_parses():
+    from pathlib import Path
+
+    from cinegen.pipeline.storyboard import load_storyboard
+
+    board = load_storyboard(Path(__file__).parents[2] / "docs" / "examples" / "storyboard.yaml")
+    assert [s.framing for s in board.shots] == ["wide", "close-up", "medium"] and board.seconds == 10
     with pytest.raises(InputError):
         parse_inline("a ball without duration")
