@@ -1,9 +1,9 @@
 """describe(frames, fps) → what a video shows, from pixels alone (no access to how it was made).
 
 Steps: 1. background kind per frame and shot cuts from frame differences, 2. object blobs per
-frame by colour (segment.py), 3. tracks: blobs linked across frames by colour and predicted
-position, 4. camera motion from the textured background, 5. per track: colour, shape, size,
-motion. Coordinates in the result are normalised like the world's (x / width, y / height).
+frame by colour (segment.py), and the cuts only they show (every object rescaled at once),
+3. tracks: blobs linked across frames by colour and predicted position, 4. camera motion from
+the textured background, 5. per track: colour, shape, size, motion. Coordinates in the result are normalised like the world's (x / width, y / height).
 
 Camera: what a background can show is in camera.OBSERVABLE. A plain colour carries no texture,
 so a pan or zoom there is seen only as every object moving together, which cannot be told apart
@@ -29,6 +29,9 @@ from cinegen.world.spec import SIZES
 MIN_SHAPE_PX = 10.0  # objects narrower than this (pixels) are too small to name their shape
 FLICKER_BLOCK = 5  # pixels: the neighbourhood the background change is averaged over (flicker)
 CUT_CHANGED = 0.2  # share of the frame a cut must change (a large object jumping: ~0.15)
+# Area ratio between two frames that only a reframing makes: every object scaled by 1.3 or more
+# at once. Growing, shrinking and a zooming camera change an object's area by under ~1.5 a frame.
+REFRAME_AREA = 1.3**2
 
 
 @dataclass
@@ -126,6 +129,48 @@ def detect_cuts(frames: np.ndarray) -> tuple[list[int], np.ndarray]:
     return cuts, d
 
 
+def reframing_cuts(per_frame: list[list[segment.Blob]], cuts: list[int]) -> list[int]:
+    """Cuts seen only on the objects: every object whose whole blob is seen in both frames changes
+    its area by the same large factor at once (REFRAME_AREA). On a plain background (or a close-up
+    of a plain wall, or of a smooth sky) a cut to a tighter or wider framing changes few pixels
+    besides the objects, but no motion scales every object by 1.3 or more in one frame.
+
+    A cut joins two steady views: the steps just before and after it must be small. Frames out of
+    order (a shuffled video of a growing object) jump back and forth instead, and are no cut."""
+    logs = [None] + [_area_logs(per_frame[t - 1], per_frame[t]) for t in range(1, len(per_frame))]
+    big = np.log(REFRAME_AREA)
+
+    def jump(t: int) -> bool:
+        x = logs[t]
+        return bool(x) and min(abs(v) for v in x) > big and (max(x) < 0 or min(x) > 0) and max(x) - min(x) < big / 2
+
+    def steady(t: int) -> bool:  # no step at the ends of the video; else a small one
+        return t < 1 or t >= len(logs) or (bool(logs[t]) and max(abs(v) for v in logs[t]) < big / 2)
+
+    return [t for t in range(1, len(per_frame))
+            if not any(abs(t - c) <= 1 for c in cuts) and jump(t) and steady(t - 1) and steady(t + 1)]
+
+
+def _area_logs(before: list[segment.Blob], after: list[segment.Blob]) -> list[float]:
+    """log area ratios of the objects seen whole in both frames (one object per colour)."""
+    out = []
+    for b in after:
+        prev = [q for q in before if q.colour == b.colour]
+        same = [q for q in after if q.colour == b.colour]
+        if len(prev) != 1 or len(same) != 1 or _clipped(b, after) or _clipped(prev[0], before):
+            continue  # only one object of a colour, all of it in view in both frames
+        out.append(float(np.log(b.area / prev[0].area)))
+    return out
+
+
+def _clipped(b: segment.Blob, blobs: list[segment.Blob]) -> bool:
+    """Whether a blob is cut by the frame edge or touches another blob's box (part hidden)."""
+    if b.touches_border:
+        return True
+    x0, y0, x1, y1 = b.box
+    return any(q is not b and q.box[0] <= x1 and x0 <= q.box[2] and q.box[1] <= y1 and y0 <= q.box[3] for q in blobs)
+
+
 def background_change(frames: np.ndarray, free: np.ndarray) -> np.ndarray:
     """(T-1,) mean absolute change of the background between frames, over `free` pixels, in [0, 1].
 
@@ -220,9 +265,6 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     share = {k: kinds.count(k) / len(kinds) for k in set(kinds)}
     kind = "checker" if share.get("checker", 0) >= 0.25 else "sky" if share.get("sky", 0) >= 0.25 else "solid"
     cuts, frame_diff = detect_cuts(frames)
-    shot = np.zeros(n, dtype=int)
-    for c in cuts:
-        shot[c:] += 1
     bg_colour = None
     if kind == "solid":
         med = np.median(frames[::step].reshape(-1, 3), axis=0)
@@ -230,6 +272,10 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     # 2. Blobs per frame. Smallest object: "small" at half area, partly hidden.
     min_area = max(3.0, 0.1 * (SIZES["small"] * side) ** 2)
     per_frame = segment.video_blobs(frames, kind, min_area)
+    cuts = sorted(cuts + reframing_cuts(per_frame, cuts))
+    shot = np.zeros(n, dtype=int)
+    for c in cuts:
+        shot[c:] += 1
     # Background-only frame difference (flicker): pixels no blob box touches in either frame.
     covered = np.zeros((n, h, w), dtype=bool)
     for t, bl in enumerate(per_frame):

@@ -88,7 +88,8 @@ def visible_shots(spec: Any) -> int:
     A cut is not visible when the views on both sides nearly coincide: the same framing after a
     still camera, or a short camera move that the cut undoes by a few per cent (a small jerk).
     On a plain background a reframing moves only the objects, which reads as motion, not a cut,
-    unless they grow or shrink a lot at once (to or from a close-up).
+    unless they all grow or shrink a lot at once (the view's scale jumps by 1.3 or more: see
+    describe.REFRAME_AREA).
     """
     import numpy as np
 
@@ -106,7 +107,7 @@ def visible_shots(spec: Any) -> int:
         before, after = cam[2 * k].astype(float), cam[2 * k + 1].astype(float)
         same_view = abs(np.log(after[2] / before[2])) < 0.15 and np.abs(after[:2] - before[:2]).max() < 0.05
         if spec.background.kind == "solid":
-            n += cur.framing != prev.framing and "close-up" in (cur.framing, prev.framing)
+            n += abs(np.log(after[2] / before[2])) > np.log(1.3)
         else:
             n += not same_view
     return n

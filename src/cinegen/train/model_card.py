@@ -73,7 +73,7 @@ Weights: {size_mb:.1f} MB of safetensors. Sampling defaults: `{json.dumps(s)}`.
 | stage | steps | final loss | wall time | recipe |
 |---|---|---|---|---|
 | VAE | {vae['steps']} | {vae['final_loss']:.4f} | {vae['wall_minutes']:.1f} min | `{json.dumps({k: vae['config'].get(k) for k in ('batch_size', 'lr', 'n_frames', 'crop', 'width')})}` |
-| DiT | {dit['steps']} | {dit['final_loss']:.4f} | {dit['wall_minutes']:.1f} min | `{json.dumps({k: dit['config'].get(k) for k in ('batch_size', 'lr', 'warmup', 'n_frames', 'cache_clips', 'image_fraction', 'memory_fraction', 'model_overrides')})}` |
+| DiT | {dit['steps']} | {dit['final_loss']:.4f} | {dit['wall_minutes']:.1f} min | `{json.dumps({k: dit['config'].get(k) for k in ('batch_size', 'lr', 'warmup', 'cooldown', 'n_frames', 'cache_clips', 'image_fraction', 'memory_fraction', 'model_overrides')})}` |
 
 Compute: {compute}. Reproduce with `cinegen train --recipe default --out runs/default`
 (resumable: rerun the same command after a stop).

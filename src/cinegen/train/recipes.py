@@ -16,10 +16,10 @@ def default_vae() -> TrainConfig:
 def default_dit(vae_dir: str) -> TrainConfig:
     # Latent clips of 5 latent frames (17 px frames) + images; high lr after a short warm-up (DESIGN.md).
     # 4×4 latent cells per token over the 4× VAE: 16 tokens per latent frame at 64×64, as with 8× and 2×2.
-    # The lr cools down to 0 over the last 3,000 steps.
+    # The lr cools down to 0 over the last 2,000 steps.
     return TrainConfig(kind="dit", model="small", model_overrides={"patch_size": [1, 4, 4]}, vae_dir=vae_dir,
-                       n_frames=17, batch_size=16, steps=13000,
-                       lr=1e-3, warmup=200, cooldown=3000, image_fraction=0.25, ema_decay=0.998, ckpt_every=250,
+                       n_frames=17, batch_size=16, steps=12000,
+                       lr=1e-3, warmup=200, cooldown=2000, image_fraction=0.25, ema_decay=0.998, ckpt_every=250,
                        cache_clips=2000, captions_per_clip=3, memory_fraction=0.25, log_every=20)
 
 
