@@ -59,7 +59,7 @@ class Condition:
     `first_frame` (H, W, 3) uint8 at the generated size is output as frame 0 itself (image-to-video:
     the image is the first frame, not its VAE round trip). `memory` (C, h, w): a clean latent frame
     from elsewhere (a storyboard's first shot) put before every window as its memory frame, in place
-    of the video's own first frame, `memory_gap` positions before it, so separate shots show the same subjects.
+    of the video's own first frame, so separate shots show the same subjects.
     """
 
     latents: torch.Tensor | None = None
@@ -68,7 +68,6 @@ class Condition:
     t_start: float = 1.0
     first_frame: np.ndarray | None = None
     memory: torch.Tensor | None = None
-    memory_gap: int = MEMORY_GAP  # latent positions between `memory` and each window
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -241,7 +240,7 @@ class Pipeline:
             mask = known[sl][None].to(self.device)
             if not bool(mask.all()):
                 x, given, mask, fn = self._with_memory(win, x, z[None, :, sl], mask, known, z, states, req.guidance,
-                                                         cond.memory, cond.memory_gap)
+                                                         cond.memory)
                 fn = fn or model_fn
                 n_tokens = x.shape[2] * (h // self.dit.cfg.patch_size[1]) * (w // self.dit.cfg.patch_size[2])
                 grid = time_grid(req.steps, shift_for_tokens(n_tokens), t_start=cond.t_start).to(self.device)
@@ -265,7 +264,7 @@ class Pipeline:
             yield z[:, emitted]
             emitted += 1
 
-    def _with_memory(self, win, x, given, mask, known, z, states, guidance, memory=None, gap=MEMORY_GAP):
+    def _with_memory(self, win, x, given, mask, known, z, states, guidance, memory=None):
         """Put the video's first latent frame (or `memory`), held clean, in front of a window (long-range memory).
 
         Models trained with memory batches (train/tasks.py memory_gap) see it MEMORY_GAP positions
@@ -280,7 +279,7 @@ class Pipeline:
             return x, given, mask, None
         else:
             first = z[None, :, :1]
-        pos = torch.cat([torch.tensor([win.start - gap], dtype=torch.float32),
+        pos = torch.cat([torch.tensor([win.start - MEMORY_GAP], dtype=torch.float32),
                          torch.arange(win.start, win.end, dtype=torch.float32)]).to(self.device)
         model = lambda xx, tt, txt, m: self.dit(xx, tt, txt, m, frame_pos=pos)  # noqa: E731
         ones = torch.ones((1, 1), dtype=torch.bool, device=mask.device)

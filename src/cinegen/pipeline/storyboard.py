@@ -28,10 +28,10 @@ import yaml
 from cinegen.common.errors import InputError
 from cinegen.pipeline.framing import reframe, subject_centre
 from cinegen.pipeline.limits import MAX_SECONDS
-from cinegen.pipeline.pipeline import MEMORY_GAP, Condition
+from cinegen.pipeline.inputs import fit_image
+from cinegen.pipeline.pipeline import Condition
 
 FRAMINGS = ("wide", "medium", "close-up")
-SHOT_MEMORY_GAP = MEMORY_GAP  # latent positions from the first shot's opening frame to each later window
 FRAMING_WORDS = {"wide": "a wide shot of", "medium": "a medium shot of", "close-up": "a close-up of"}
 
 
@@ -148,13 +148,13 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
     for k, shot in enumerate(board.shots):
         req = pipe.request(board.scene_prompt(shot), seconds=shot.seconds, fps=fps, seed=seed + k, **kw)
         text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
-        cond = Condition(memory=memory, memory_gap=SHOT_MEMORY_GAP) if memory is not None else None
+        cond = Condition(memory=memory) if memory is not None else None
         centre = None
         for chunk in pipe.frames_stream(req, text, cond, progress=progress, mark=False):
             if centre is None:
                 centre = subject_centre(chunk[0])
-                if k == 0 and len(board.shots) > 1 and chunk.shape[1:3] == req.gen_size:
-                    memory = pipe.encode_frames(chunk[:1])[:, 0]
+                if k == 0 and len(board.shots) > 1:  # back to the generated size if cropped to the asked one
+                    memory = pipe.encode_frames(fit_image(chunk[0], *req.gen_size)[None])[:, 0]
             chunk = reframe(chunk, shot.framing, centre)
             if marker is not None:
                 chunk = marker(chunk, sent)
