@@ -41,3 +41,25 @@ def test_memory_batches():
     assert memory_gap(cfg, 0, 1) == 0 and memory_gap(dataclasses.replace(cfg, memory_fraction=0.0), 3, 5) == 0
     assert frame_positions(5, 0) is None
     assert frame_positions(4, 3).tolist() == [0.0, 3.0, 4.0, 5.0]
+
+
+def test_init_from_a_model_folder(tmp_path):
+    """Stage 2 starts from stage 1's exported weights: at lr 0 it exports exactly them; a misfit is one clear error."""
+    import pytest
+
+    from cinegen.common.errors import CheckpointError
+    from cinegen.train.recipes import tiny_dit_tune
+
+    train(dataclasses.replace(tiny_vae(), steps=2), tmp_path / "vae", progress=False)
+    vae = str(tmp_path / "vae/model")
+    train(dataclasses.replace(tiny_dit(vae), steps=2, cache_clips=4), tmp_path / "dit", progress=False)
+    tune = dataclasses.replace(tiny_dit_tune(vae, str(tmp_path / "dit/model")), steps=2, cache_clips=4, lr=0.0)
+    train(tune, tmp_path / "dit2", progress=False)
+    before, after = load_state(tmp_path / "dit/model", "dit"), load_state(tmp_path / "dit2/model", "dit")
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    moved = dataclasses.replace(tune, lr=1e-3, steps=2)
+    train(moved, tmp_path / "dit3", progress=False)
+    assert any(not torch.equal(before[k], v) for k, v in load_state(tmp_path / "dit3/model", "dit").items())
+    wide = dataclasses.replace(tune, model_overrides={"dim": 96, "heads": 4})
+    with pytest.raises(CheckpointError, match="do not fit"):
+        train(wide, tmp_path / "dit4", progress=False)

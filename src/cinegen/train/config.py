@@ -28,6 +28,9 @@ class TrainConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     seed: int = 0
+    # a model folder (config.json + <kind>.safetensors) whose weights start a new run; a later session on a
+    # machine without runs/ continues from the committed model this way (fresh optimizer, short warm-up)
+    init_from: str = ""
     ckpt_every: int = 200
     log_every: int = 10
     # DiT only

@@ -10,6 +10,7 @@ import torch
 
 from cinegen.common.atomic import write_text_atomic
 from cinegen.common.checkpoint import load_config, load_state
+from cinegen.common.errors import CheckpointError
 
 
 def _run_summary(run: Path) -> dict:
@@ -40,10 +41,49 @@ def _params(folder: Path, name: str) -> float:
     return sum(t.numel() for t in load_state(folder, name).values()) / 1e6
 
 
-def write_model_card(model: Path, vae_run: Path, dit_run: Path, eval_md: str = "", failures: str = "",
-                     compute: str = "") -> Path:
+def _vae_row(vae: dict) -> str:
+    keys = ("batch_size", "lr", "n_frames", "crop", "width")
+    return (f"| VAE | {vae['steps']} | {vae['final_loss']:.4f} | {vae['wall_minutes']:.1f} min | "
+            f"`{json.dumps({k: vae['config'].get(k) for k in keys})}` |")
+
+
+def _dit_row(label: str, dit: dict) -> str:
+    keys = ("batch_size", "lr", "warmup", "cooldown", "n_frames", "cache_clips", "image_fraction", "memory_fraction",
+            "model_overrides", "init_from")
+    return (f"| {label} | {dit['steps']} | {dit['final_loss']:.4f} | {dit['wall_minutes']:.1f} min | "
+            f"`{json.dumps({k: dit['config'].get(k) for k in keys if dit['config'].get(k) not in (None, '')})}` |")
+
+
+def _previous_rows(text: str) -> dict[str, str]:
+    """The training-table rows of the card being replaced, by stage label: a stage trained in an earlier
+    session whose run folder is not on this machine keeps the row its own logs wrote then."""
+    if "## Training" not in text:
+        return {}
+    rows = {}
+    for line in text.split("## Training", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 5 and cells[0] != "stage":
+            rows[cells[0]] = line.strip()
+    return rows
+
+
+def write_model_card(model: Path, vae_run: Path, dit_runs: list[Path], eval_md: str = "", failures: str = "",
+                     compute: str = "", previous: str = "") -> Path:
+    """`dit_runs`: the DiT's stages in order (stage 2 starts from stage 1's export). A stage whose run
+    folder holds no loss log takes its row from `previous`, the text of the card this one replaces."""
     config = load_config(model)
-    vae, dit = _run_summary(vae_run), _run_summary(dit_run)
+    old = _previous_rows(previous)
+    labels = ["DiT"] + [f"DiT stage {i + 2}" for i in range(len(dit_runs) - 1)]
+    rows = []
+    for label, run in [("VAE", vae_run)] + list(zip(labels, dit_runs)):
+        summary = _run_summary(run)
+        if summary["steps"]:
+            rows.append(_vae_row(summary) if label == "VAE" else _dit_row(label, summary))
+        elif label in old:
+            rows.append(old[label])
+        else:
+            raise CheckpointError(f"no training log for the {label} stage in {run}, nor a row in the previous card")
+    table = "\n".join(rows)
     size_mb = sum(p.stat().st_size for p in model.glob("*.safetensors")) / 2**20
     s = config.get("sampling", {})
     compute = compute or f"{platform.machine()} CPU, {torch.get_num_threads()} threads, fp32"
@@ -72,8 +112,7 @@ Weights: {size_mb:.1f} MB of safetensors. Sampling defaults: `{json.dumps(s)}`.
 ## Training
 | stage | steps | final loss | wall time | recipe |
 |---|---|---|---|---|
-| VAE | {vae['steps']} | {vae['final_loss']:.4f} | {vae['wall_minutes']:.1f} min | `{json.dumps({k: vae['config'].get(k) for k in ('batch_size', 'lr', 'n_frames', 'crop', 'width')})}` |
-| DiT | {dit['steps']} | {dit['final_loss']:.4f} | {dit['wall_minutes']:.1f} min | `{json.dumps({k: dit['config'].get(k) for k in ('batch_size', 'lr', 'warmup', 'cooldown', 'n_frames', 'cache_clips', 'image_fraction', 'memory_fraction', 'model_overrides')})}` |
+{table}
 
 Compute: {compute}. Reproduce with `cinegen train --recipe default --out runs/default`
 (resumable: rerun the same command after a stop).

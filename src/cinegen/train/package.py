@@ -11,10 +11,14 @@ from cinegen.common.checkpoint import load_config, load_state, save_config, save
 from cinegen.train.model_card import write_model_card
 
 
-def package_model(model: Path, out: Path, vae_run: Path, dit_run: Path, eval_dir: Path | None = None,
+def package_model(model: Path, out: Path, vae_run: Path, dit_runs: list[Path], eval_dir: Path | None = None,
                   failures: str = "", compute: str = "", extra_eval_md: str = "") -> Path:
-    """Copy `model` into `out` with half-precision weights (loaded back as fp32) and a model card."""
+    """Copy `model` into `out` with half-precision weights (loaded back as fp32) and a model card.
+
+    `dit_runs` are the DiT's stages in order; stages trained earlier, whose runs are not here, keep the
+    rows of the card in `out` that this one replaces."""
     eval_md = extra_eval_md
+    previous = (out / "MODEL_CARD.md").read_text() if (out / "MODEL_CARD.md").exists() else ""
     with atomic_dir(out) as tmp:
         save_config(tmp, load_config(model))
         for name in ("vae", "dit"):
@@ -25,7 +29,8 @@ def package_model(model: Path, out: Path, vae_run: Path, dit_run: Path, eval_dir
                 shutil.copy(eval_dir / "dimensions.png", tmp / "eval_dimensions.png")
                 eval_md += "\n![eval dimensions](eval_dimensions.png)\n"
             eval_md += _good_and_bad(eval_dir, tmp)
-        write_model_card(tmp, vae_run, dit_run, eval_md=eval_md, failures=failures, compute=compute)
+        write_model_card(tmp, vae_run, dit_runs, eval_md=eval_md, failures=failures, compute=compute,
+                         previous=previous)
     return out
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from cinegen.common.atomic import atomic_dir
-from cinegen.common.checkpoint import load_state, save_state
+from cinegen.common.checkpoint import load_into, load_state, save_state
 from cinegen.common.device import autocast_dtype, pick_device
 from cinegen.common.errors import CheckpointError
 from cinegen.train import parallel
@@ -62,6 +62,13 @@ def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt) -> int:
     return int(state["step"])
 
 
+def init_weights(cfg: TrainConfig, model: torch.nn.Module, ema: torch.nn.Module) -> None:
+    """Start model and EMA from the `cfg.kind` weights of the model folder `cfg.init_from`."""
+    state = load_state(cfg.init_from, cfg.kind)
+    load_into(model, state, f"{cfg.init_from}/{cfg.kind}")
+    ema.load_state_dict(model.state_dict())
+
+
 def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, progress: bool = True,
           stop_at: int | None = None) -> dict:
     """Train (or resume) the run in folder `run`; export `run/model` from the EMA weights at the end.
@@ -81,6 +88,8 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
         run.mkdir(parents=True, exist_ok=True)
         (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
     step = load_checkpoint(run, cfg, model, ema, opt)
+    if step == 0 and cfg.init_from:
+        init_weights(cfg, model, ema)
     step_module = task.step_module
     net = parallel.wrap(torch.compile(step_module) if cfg.compile else step_module, d, device)
     log = LossLog(run, step)
