@@ -63,3 +63,16 @@ def test_init_from_a_model_folder(tmp_path):
     wide = dataclasses.replace(tune, model_overrides={"dim": 96, "heads": 4})
     with pytest.raises(CheckpointError, match="do not fit"):
         train(wide, tmp_path / "dit4", progress=False)
+
+
+def test_fine_tune_the_shipped_model_by_name(tmp_path):
+    """`vae_dir=default`, `init_from=default`: the recipe's stage 2 starts from the weights that ship."""
+    from cinegen.pipeline.pipeline import DEFAULT_MODEL_DIR
+    from cinegen.train.recipes import default_dit_tune
+
+    cfg = dataclasses.replace(default_dit_tune("default", "default"), steps=1, cooldown=0, batch_size=1, lr=0.0,
+                              cache_clips=2, captions_per_clip=1)
+    res = train(cfg, tmp_path / "tune", progress=False)
+    assert res["done"]
+    shipped, tuned = load_state(DEFAULT_MODEL_DIR, "dit"), load_state(tmp_path / "tune/model", "dit")
+    assert all(torch.equal(shipped[k], tuned[k]) for k in shipped)

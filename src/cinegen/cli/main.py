@@ -92,7 +92,7 @@ def train_vae(
 @train_app.command("dit")
 def train_dit(
     out: Path = typer.Option(..., "--out", help="run folder"),
-    vae: Path = typer.Option(..., "--vae", help="trained VAE folder (e.g. RUN/model of `train vae`)"),
+    vae: Path = typer.Option(..., "--vae", help="trained VAE folder (e.g. RUN/model of `train vae`), or 'default' for the shipped model's"),
     recipe: str = typer.Option("default", help="default | tiny"),
     set_: List[str] = typer.Option([], "--set", help="override a setting: name=value (repeatable)"),
     max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),

@@ -9,6 +9,7 @@ import typer
 from cinegen.common.errors import InputError
 from cinegen.train.config import override
 from cinegen.train.recipes import RECIPES
+from cinegen.train.tasks import model_folder
 from cinegen.train.trainer import train
 
 
@@ -24,7 +25,7 @@ def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minu
     if kind == "vae":
         cfg = vae_fn()
     else:
-        if not (vae_dir / "config.json").exists():
+        if not (model_folder(vae_dir) / "config.json").exists():
             raise InputError(f"--vae {vae_dir} is not a trained VAE folder (no config.json)")
         cfg = dit_fn(str(vae_dir))
     cfg = override(cfg, sets)

@@ -28,8 +28,8 @@ class TrainConfig:
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     seed: int = 0
-    # a model folder (config.json + <kind>.safetensors) whose weights start a new run; a later session on a
-    # machine without runs/ continues from the committed model this way (fresh optimizer, short warm-up)
+    # a model folder (config.json + <kind>.safetensors; "default": the shipped model) whose weights start a
+    # new run: fine-tuning on your own videos, or continuing the committed model on a machine without runs/
     init_from: str = ""
     ckpt_every: int = 200
     log_every: int = 10

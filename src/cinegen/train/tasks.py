@@ -159,7 +159,15 @@ class VAETask:
             save_state(tmp, "vae", ema.state_dict())
 
 
+def model_folder(name: str | Path) -> Path:
+    """A model folder by path; "default" is the model shipped inside the package (to fine-tune it)."""
+    from cinegen.pipeline.pipeline import DEFAULT_MODEL_DIR
+
+    return DEFAULT_MODEL_DIR if str(name) == "default" else Path(name)
+
+
 def load_vae(folder: str | Path) -> VideoVAE:
+    folder = model_folder(folder)
     config = load_config(folder)
     if "vae" not in config:
         raise CheckpointError(f"{folder}/config.json has no 'vae' section")
@@ -177,7 +185,7 @@ class DiTTask:
         self.cfg, self.device = cfg, device
         if not cfg.vae_dir:
             raise CheckpointError("DiT training needs vae_dir: the trained VAE's folder")
-        self.vae_dir = Path(cfg.vae_dir)
+        self.vae_dir = model_folder(cfg.vae_dir)
         self.vae = load_vae(self.vae_dir).to(device)
         self.folder = None
         if cfg.data != "world":  # real videos: encoded on the fly (captions through the encoder's cache)

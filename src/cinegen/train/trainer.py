@@ -21,7 +21,7 @@ from cinegen.common.errors import CheckpointError
 from cinegen.train import parallel
 from cinegen.train.config import TrainConfig
 from cinegen.train.log import LossLog
-from cinegen.train.tasks import DiTTask, VAETask
+from cinegen.train.tasks import DiTTask, VAETask, model_folder
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -63,8 +63,9 @@ def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt) -> int:
 
 
 def init_weights(cfg: TrainConfig, model: torch.nn.Module, ema: torch.nn.Module) -> None:
-    """Start model and EMA from the `cfg.kind` weights of the model folder `cfg.init_from`."""
-    state = load_state(cfg.init_from, cfg.kind)
+    """Start model and EMA from the `cfg.kind` weights of the model folder `cfg.init_from` ("default": the
+    shipped model)."""
+    state = load_state(model_folder(cfg.init_from), cfg.kind)
     load_into(model, state, f"{cfg.init_from}/{cfg.kind}")
     ema.load_state_dict(model.state_dict())
 
