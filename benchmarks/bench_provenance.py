@@ -4,6 +4,7 @@ change, cost.
     python benchmarks/bench_provenance.py          # full: 100 generated, 100 world renders, 1000 unmarked
     python benchmarks/bench_provenance.py --generated 10 --marked 10 --unmarked 50   # quick
     python benchmarks/bench_provenance.py --generated 0                             # no model needed
+    python benchmarks/bench_provenance.py --cache /tmp/wm_cache                     # reuse generated videos
 
 On a shared CPU run it with OMP_NUM_THREADS=1: BLAS threads fighting over busy cores inflate wall times.
 
@@ -22,6 +23,7 @@ Writes benchmarks/results/provenance.json.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -183,17 +185,32 @@ def load_pipeline():
     return Pipeline.from_pretrained(None)  # the shipped default model, whichever weights it has
 
 
-def generated_videos(pipe, n: int, seconds: float) -> Iterator[tuple[str, np.ndarray, float]]:
-    """(prompt, unmarked frames, fps) for n dev prompts, through the real pipeline with the mark off."""
+def generated_videos(pipe, n: int, seconds: float, cache: Path | None = None) -> Iterator[tuple[str, np.ndarray, float]]:
+    """(prompt, unmarked frames, fps) for n dev prompts, through the real pipeline with the mark off.
+
+    With `cache`, each unmarked video is kept there (keyed by model, prompt, seed and length) and
+    read back on later runs: the watermark can then be tuned without regenerating.
+    """
     for i, prompt in enumerate(dev_prompts(n)):
+        path = None
+        if cache is not None:
+            key = hashlib.sha256(f"{pipe.name}|{prompt}|{i}|{seconds}".encode()).hexdigest()[:16]
+            path = cache / f"gen_{key}.npz"
+            if path.exists():
+                with np.load(path) as z:
+                    yield prompt, z["frames"], float(z["fps"])
+                continue
         res = pipe(prompt, seconds=seconds, seed=i, mark=False)  # mark=False: what CINEGEN_WATERMARK=0 gives
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, frames=res.frames, fps=res.fps)
         yield prompt, res.frames, res.fps
 
 
-def bench_generated(pipe, n: int, seconds: float, unmarked: FalseAlarms) -> dict:
+def bench_generated(pipe, n: int, seconds: float, unmarked: FalseAlarms, cache: Path | None = None) -> dict:
     table, pairs = AttackTable(), []
     t0 = time.perf_counter()
-    for i, (prompt, frames, fps) in enumerate(generated_videos(pipe, n, seconds)):
+    for i, (prompt, frames, fps) in enumerate(generated_videos(pipe, n, seconds, cache)):
         marked = table.add(frames, make_payload(pipe.name, i), fps, seed=i)  # as Pipeline.marker, known id
         pairs.append((eval_scores(frames, fps, prompt), eval_scores(marked, fps, prompt)))
         unmarked.add(frames, fps, seed=i)
@@ -254,13 +271,15 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--generation-seconds", type=float, default=10.0,
                     help="generation time of a 10-second video, used only with --generated 0")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="keep the unmarked generated videos in this folder and reuse them on later runs")
     args = ap.parse_args()
     t_start = time.perf_counter()
     unmarked = FalseAlarms()
     pipe = load_pipeline() if args.generated > 0 else None
     result: dict = {"frames": args.frames, "size": args.size}
     if pipe is not None:
-        result["generated"] = bench_generated(pipe, args.generated, args.gen_seconds, unmarked)
+        result["generated"] = bench_generated(pipe, args.generated, args.gen_seconds, unmarked, args.cache)
     result["world"] = bench_world(args.marked, args.frames, args.size)
     generated_unmarked = unmarked.summary() if pipe is not None else None
     for i in range(args.unmarked):

@@ -135,13 +135,40 @@ def test_sync_score_is_student_t_for_any_content() -> None:
 
     cfg = WatermarkConfig()
     u = _clipped(_project(*_mean_gradients(smooth_video(7, t=4), cfg), 1.0, cfg), cfg)  # fixed content
-    band = _carriers(cfg).band
+    band, weight = _carriers(cfg).band, _carriers(cfg).weight  # the detector's own chip weights
     rng = np.random.default_rng(0)
     scores = []
     for _ in range(3000):  # a fresh key each time
         sync = rng.standard_normal(len(band)) * band
-        scores.append(_sync_t(u, _Carriers(band=band, sync=sync, bits=np.zeros((0, len(band))), sync_dir=sync)))
+        car = _Carriers(band=band, sync=sync, bits=np.zeros((0, len(band))), sync_dir=sync, weight=weight)
+        scores.append(_sync_t(u, car))
     assert stats.kstest(scores, stats.t(int(band.sum()) - 1).cdf).pvalue > 0.01
+
+
+def test_masked_reading_is_exact_under_any_mask() -> None:
+    """The masked least-squares reading gives a pattern's chip coefficients back whatever the masks
+    hide (here 60 % of the differences), where the plain reading shrinks them."""
+    from cinegen.provenance.watermark import _kept, _masked_gradients, _project, _write
+
+    cfg = WatermarkConfig(masked_solve=1e-9)
+    rng = np.random.default_rng(3)
+    r = rng.standard_normal(int(_kept(cfg).sum()))
+    gy, gx, my, mx = _masked_gradients(_write(r, 48, 56, cfg), cfg)  # a smooth pattern: nothing masked
+    my, mx = (rng.random(my.shape) > 0.6).astype(float), (rng.random(mx.shape) > 0.6).astype(float)
+    gy, gx = gy * my, gx * mx
+    assert np.allclose(_project(gy, gx, my, mx, 1.0, cfg), r, atol=1e-6)
+    plain = _project(gy, gx, my, mx, 1.0, WatermarkConfig(masked_solve=0.0))
+    assert np.linalg.norm(plain) < 0.7 * np.linalg.norm(r)
+    unmasked = _masked_gradients(_write(r, 48, 56, cfg), cfg)  # no mask: the ridge changes nothing
+    assert np.allclose(_project(*unmasked, 1.0, WatermarkConfig(masked_solve=0.3)), r, atol=1e-6)
+
+
+def test_crop_shares_are_a_weighted_union_bound() -> None:
+    from cinegen.provenance.watermark import _crop_shares
+
+    cfg = WatermarkConfig()
+    shares = _crop_shares(cfg)
+    assert len(shares) == len(cfg.crops) and shares[0] == cfg.full_share and abs(shares.sum() - 1.0) < 1e-12
 
 
 def test_no_false_alarm_on_unmarked() -> None:
@@ -153,6 +180,14 @@ def test_no_false_alarm_on_unmarked() -> None:
             assert not res.detected and res.payload is None
             pvals.append(res.p_false_alarm)
     assert min(pvals) > 1e-4  # a bound for a fair-coin sign test: tiny values would be a bug
+
+
+def test_result_is_plain_json(marked: tuple[np.ndarray, np.ndarray]) -> None:
+    import json
+
+    res = detect_watermark(marked[1])
+    assert type(res.detected) is bool and type(res.p_false_alarm) is float
+    json.dumps(res.to_dict())
 
 
 def test_wrong_key_does_not_detect(marked: tuple[np.ndarray, np.ndarray]) -> None:
