@@ -139,9 +139,10 @@ def main() -> None:
         print(f"{k:14s} {v['rate']:.3f}  {v['n']:5d}")
     for k, v in res["excluded_unobservable"].items():
         print(f"excluded  {k}: {v}")
-    print(f"{'corruption':16s} {'dimension':22s} fail   others-pass  n")
+    print(f"{'corruption':16s} {'dimension':22s} fail   others-pass  n    skipped (subject's motion unobservable)")
     for k, v in corr.items():
-        print(f"{k:16s} {v['dimension']:22s} {v['fail_rate']:.3f}  {v['others_pass_rate']:.3f}  {v['n']}")
+        print(f"{k:16s} {v['dimension']:22s} {v['fail_rate']:.3f}  {v['others_pass_rate']:.3f}  {v['n']:4d} "
+              f"{v['skipped_unobservable']}")
     print(f"lossy round trip (H.264 CRF 28, 0.5x): mean |Δscore| {change:.4f}, verdict flips {flips:.3f}")
     print(f"scoring a 10 s 128x128 video: {res['score_10s_128px_seconds']:.2f} s")
     out = Path(__file__).parent / "results" / "eval.json"

@@ -20,6 +20,7 @@ from scipy import ndimage
 
 MIN_PAN = 0.025  # normalised image travel over the shot
 MIN_ZOOM = 0.07  # |log scale| over the shot
+MAX_STEP = 0.1  # per frame: a larger shift (fraction of the frame) or scale change is no camera
 OBSERVABLE = {"checker": ("x", "y", "zoom"), "sky": ("y", "zoom"), "solid": ()}
 PLANE = np.zeros((3, 3, 3), dtype=bool)  # dilate inside each frame, never across time
 PLANE[1] = True
@@ -99,7 +100,11 @@ def estimate_camera(frames: np.ndarray, kind: str, covered: np.ndarray,
             prm = np.zeros(3)
             continue  # a cut restarts the path
         v = valid[t - 1] & valid[t]
-        prm = _lk(gray[t - 1], (grads[1][t - 1], grads[0][t - 1]), gray[t], v, prm, params)
+        new = _lk(gray[t - 1], (grads[1][t - 1], grads[0][t - 1]), gray[t], v, prm, params)
+        # A step of a tenth of the frame or more in one frame is a failed fit (a large object
+        # covering most of the texture), not a camera: the last step carries on instead.
+        if np.isfinite(new).all() and abs(new[0]) < MAX_STEP * w and abs(new[1]) < MAX_STEP * h and abs(new[2]) < MAX_STEP:
+            prm = new
         # b(c + s(x−c) + d) ≈ a(x): a frame t-1 point at x is found at c + s(x−c) + d in frame t.
         sx, sy, s = prm[0] / w, prm[1] / h, 1.0 + prm[2]
         ox, oy, scale = path[t - 1]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy import ndimage
 
 from cinegen.world.render import Clip, render
 from cinegen.eval.describe import MIN_SHAPE_PX
@@ -62,9 +63,21 @@ def _render_like(spec: SceneSpec, clip: Clip) -> np.ndarray:
 
 
 def _without_subject(spec: SceneSpec, clip: Clip) -> np.ndarray:
-    """The same video with the subject parked far outside the frame (static: it hits nothing)."""
-    gone = dataclasses.replace(spec.objects[0], motion="static", direction=None, speed=0.0, start=(9.0, 9.0))
-    return _render_like(dataclasses.replace(spec, objects=(gone,) + spec.objects[1:]), clip)
+    """The same video with the subject parked far outside the frame (static: it hits nothing).
+
+    Without the subject the others no longer collide with it, so from the first such collision
+    on they are elsewhere than in the clip: painting from those frames would leave a ghost of an
+    object where the subject was. There the frame of a scene with every object parked (the bare
+    background) is used instead; elsewhere an object the subject passed in front of shows."""
+    park = lambda o: dataclasses.replace(o, motion="static", direction=None, speed=0.0, start=(9.0, 9.0))  # noqa: E731
+    gone = _render_like(dataclasses.replace(spec, objects=(park(spec.objects[0]),) + spec.objects[1:]), clip)
+    if len(spec.objects) == 1:
+        return gone
+    bare = _render_like(dataclasses.replace(spec, objects=tuple(park(o) for o in spec.objects)), clip)
+    mask = _subject_mask(spec, clip)
+    near = ndimage.binary_dilation(mask, np.ones((1, 5, 5), dtype=bool))  # (T, H, W) the subject and its rim
+    others_moved = (np.abs(gone.astype(np.int16) - clip.frames).max(-1) > 0) & ~near
+    return np.where(others_moved.any(axis=(1, 2))[:, None, None, None], bare, gone)
 
 
 def _replace_subject(spec: SceneSpec, clip: Clip, **change: object) -> np.ndarray:
@@ -80,9 +93,21 @@ def _subject_mask(spec: SceneSpec, clip: Clip) -> np.ndarray:
 
 def _move_subject(clip: Clip, background: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """The clip with its subject moved by shift[t] = (dx, dy) pixels; where it was, the background
-    (from a render without it) shows through."""
+    (from a render without it) shows through.
+
+    The subject is moved as coverage, not as pixels: its anti-aliased rim is a blend with the
+    background where it was (p = b + α (c − b)), so each pixel's α is recovered from the render
+    without it and the subject is blended anew over what lies where it lands. Copied pixels would
+    carry the old background's tint along (a green fringe of grass into the sky), which reads as
+    an extra object and breaks dimensions the corruption is not about."""
     frames = clip.frames
     mask = _subject_mask(clip.spec, clip)
+    c = np.array(COLOURS[clip.spec.objects[0].colour], np.float32)
+    bg = background.astype(np.float32)
+    e = c - bg  # (T, H, W, 3)
+    ee = (e * e).sum(-1)
+    alpha = np.where(ee > 1.0, ((frames.astype(np.float32) - bg) * e).sum(-1) / np.maximum(ee, 1.0), 1.0)
+    alpha = np.where(mask, np.clip(alpha, 0.0, 1.0), 0.0)  # (T, H, W)
     out = frames.copy()
     out[mask] = background[mask]
     h, w = frames.shape[1:3]
@@ -90,7 +115,10 @@ def _move_subject(clip: Clip, background: np.ndarray, shift: np.ndarray) -> np.n
         ys, xs = np.nonzero(mask[t])
         dx, dy = np.round(shift[t]).astype(int)
         ok = (ys + dy >= 0) & (ys + dy < h) & (xs + dx >= 0) & (xs + dx < w)
-        out[t, ys[ok] + dy, xs[ok] + dx] = frames[t, ys[ok], xs[ok]]
+        ys, xs = ys[ok], xs[ok]
+        a = alpha[t, ys, xs][:, None]
+        under = out[t, ys + dy, xs + dx].astype(np.float32)
+        out[t, ys + dy, xs + dx] = np.clip(np.round(under * (1 - a) + c * a), 0, 255).astype(np.uint8)
     return out
 
 

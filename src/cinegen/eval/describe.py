@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import ConvexHull
 
 from cinegen.eval import segment
 from cinegen.eval.camera import OBSERVABLE, estimate_camera
@@ -49,6 +50,8 @@ class ObjectTrack:
     shape_per_frame: list[str] = field(default_factory=list)  # shape named in sampled frames
     colour_drift: float = 0.0  # fraction of seen frames where the blob's colour disagrees
     overlapped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) touches another blob
+    near: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (T,) its box touches another's
+    cut: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=bool))  # (T, 2) cut by an x / y edge
     # How clearly the track is seen, in [0, 1]: 1 for an object seen over 2·min_len frames or more
     # at 3·min_area or more; towards 0 for a short or tiny one (near describe's thresholds, which
     # a level of noise moves across). Quality scores weigh tracks by it, so such a track coming
@@ -127,6 +130,19 @@ def detect_cuts(frames: np.ndarray) -> tuple[list[int], np.ndarray]:
         if v > 0.03 and spike and changed[i] > CUT_CHANGED:
             cuts.append(i + 1)
     return cuts, d
+
+
+CUT_BACKGROUND = 0.012  # background change (fraction of 255) a cut over a sky or checker makes, at least
+
+
+def _background_cut(bdiff: np.ndarray, free: np.ndarray, c: int) -> bool:
+    """Whether the step into frame c changes the background as a cut does. A new view of a sky or
+    a checker floor moves its rows or tiles (change 0.02 and more, measured: 0.019-0.17), while
+    one large object jumping (a teleport) changes the frame as much and the background not at
+    all. Where objects cover nearly all of the frame, the background cannot say, and the cut stands."""
+    if free[c - 1].mean() < 0.1:
+        return True
+    return bool(bdiff[c - 1] > max(CUT_BACKGROUND, 2.0 * float(np.median(bdiff))))
 
 
 def reframing_cuts(per_frame: list[list[segment.Blob]], cuts: list[int]) -> list[int]:
@@ -225,20 +241,23 @@ def _link(blobs_per_frame: list[list[segment.Blob]], scale: float, fps: float) -
 
 
 def _relink(tracks: list[list[tuple[int, segment.Blob]]]) -> list[list[tuple[int, segment.Blob]]]:
-    """Join a track that ends to the next one of its colour that starts later, whatever the distance.
+    """Join two tracks of one colour that are never seen in the same frame, whatever the distance.
 
     The linker's distance gate splits an object that jumps (a teleport) or comes back elsewhere
-    after an occlusion into two tracks; as one track, smoothness and permanence can judge the
-    jump, and count does not see two objects where there was one.
+    after an occlusion into two tracks, and frames out of order into two interleaved ones (each
+    frame goes to whichever is nearer); as one track, smoothness and permanence can judge the
+    jumps, and count does not see two objects where there was one. Only the one earlier track of
+    the colour is joined: two objects of one colour are seen together.
     """
     tracks = sorted(tracks, key=lambda tr: tr[0][0])
     out: list[list[tuple[int, segment.Blob]]] = []
     for tr in tracks:
         colour = tr[0][1].colour
         same = [o for o in out if o[0][1].colour == colour]
-        ended = [o for o in same if o[-1][0] < tr[0][0]]
-        if same and len(ended) == len(same) and len(ended) == 1:
-            ended[0].extend(tr)  # the only earlier track of this colour, and it has ended
+        frames = {t for t, _ in tr}
+        if len(same) == 1 and not frames & {t for t, _ in same[0]}:
+            same[0].extend(tr)  # the only other track of this colour, never seen with this one
+            same[0].sort(key=lambda tb: tb[0])
         else:
             out.append(tr)
     return out
@@ -272,10 +291,7 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     # 2. Blobs per frame. Smallest object: "small" at half area, partly hidden.
     min_area = max(3.0, 0.1 * (SIZES["small"] * side) ** 2)
     per_frame = segment.video_blobs(frames, kind, min_area)
-    cuts = sorted(cuts + reframing_cuts(per_frame, cuts))
-    shot = np.zeros(n, dtype=int)
-    for c in cuts:
-        shot[c:] += 1
+    reframed = reframing_cuts(per_frame, cuts)
     # Background-only frame difference (flicker): pixels no blob box touches in either frame.
     covered = np.zeros((n, h, w), dtype=bool)
     for t, bl in enumerate(per_frame):
@@ -284,6 +300,12 @@ def describe(frames: np.ndarray, fps: float) -> Description:
             covered[t, max(0, y0 - 2) : y1 + 2, max(0, x0 - 2) : x1 + 2] = True
     free = ~(covered[:-1] | covered[1:])  # (T-1, H, W)
     bdiff = background_change(frames, free)
+    if kind != "solid":
+        cuts = [c for c in cuts if _background_cut(bdiff, free, c)]
+    cuts = sorted(cuts + reframed)
+    shot = np.zeros(n, dtype=int)
+    for c in cuts:
+        shot[c:] += 1
     # 3. Tracks. Drop short flickers of noise (fewer than 3 frames or 10% of the video).
     raw = _link(per_frame, side, fps)
     min_len = max(min(3, n), int(0.1 * n))  # a still image (n = 1) keeps its one-frame tracks
@@ -294,6 +316,7 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     objects = []
     for tr in raw:
         o = _track(tr, n, w, h, fps, path, shot, _overlapped(tr, per_frame))
+        o.near = _near(tr, per_frame)
         o.weight = track_weight(len(tr), float(np.median([b.area for _, b in tr])), min_len, min_area)
         objects.append(o)
     objects.sort(key=lambda o: (-o.visible.sum(), o.colour))
@@ -309,20 +332,72 @@ def track_weight(n_seen: int, median_area: float, min_len: int, min_area: float)
     return float(w_len * w_area)
 
 
-def _overlapped(tr: list[tuple[int, segment.Blob]], per_frame: list[list[segment.Blob]]) -> np.ndarray:
-    """(T,) whether the track's blob touches another blob's box (grown by a pixel) in that frame:
-    where one object passes over another, the hidden one's area and centroid are not its own."""
+def _near(tr: list[tuple[int, segment.Blob]], per_frame: list[list[segment.Blob]]) -> np.ndarray:
+    """(T,) whether the track's blob box touches another blob's box (grown by a pixel)."""
     out = np.zeros(len(per_frame), dtype=bool)
     for t, b in tr:
         x0, y0, x1, y1 = b.box
-        for q in per_frame[t]:
-            if q is b:
-                continue
-            qx0, qy0, qx1, qy1 = q.box
-            if qx0 <= x1 and x0 <= qx1 and qy0 <= y1 and y0 <= qy1:
-                out[t] = True
-                break
+        out[t] = any(q is not b and q.box[0] <= x1 and x0 <= q.box[2] and q.box[1] <= y1 and y0 <= q.box[3]
+                     for q in per_frame[t])
     return out
+
+
+def _overlapped(tr: list[tuple[int, segment.Blob]], per_frame: list[list[segment.Blob]]) -> np.ndarray:
+    """(T,) whether the track's blob is partly hidden by another blob in that frame: where one
+    object passes over another, the hidden one's area and centroid are not its own.
+
+    The blobs must touch (their masks come within TOUCH_PX pixels: boxes that meet while the
+    shapes keep apart are no contact), and this one must be the one behind: the nearer object
+    cuts a bite out of the farther one, whose outline then turns inward where they meet. Every
+    world shape but the star is convex and the star keeps its own notches, so the blob behind
+    is the one whose solidity (area over convex hull) falls below its own when nothing touches
+    it (HIDDEN_SOLIDITY); the one in front keeps its outline and its solidity.
+    """
+    out = np.zeros(len(per_frame), dtype=bool)
+    touching = [(t, b) for t, b in tr if any(q is not b and _touch(b, q) for q in per_frame[t])]
+    if not touching:
+        return out
+    hit = {t for t, _ in touching}
+    free = [b for t, b in tr if t not in hit and not b.touches_border]
+    free = [free[i] for i in np.linspace(0, len(free) - 1, min(len(free), 5)).round().astype(int)] if free else []
+    own = float(np.median([_solidity(b) for b in free])) if free else max(_solidity(b) for _, b in tr)
+    for t, b in touching:
+        out[t] = _solidity(b) < own - HIDDEN_SOLIDITY
+    return out
+
+
+HIDDEN_SOLIDITY = 0.04  # a solidity this far below the object's own: a bite out of its outline
+
+
+def _solidity(b: segment.Blob) -> float:
+    """Covered pixels (coverage >= 0.5) over the area of the convex hull of their squares."""
+    ys, xs = np.nonzero(b.mask >= 0.5)
+    if len(ys) < 3:
+        return 1.0
+    corners = np.concatenate([np.stack([xs + dx, ys + dy], 1) for dx in (0, 1) for dy in (0, 1)])
+    try:
+        hull = ConvexHull(corners)
+    except Exception:  # degenerate (a line of pixels)
+        return 1.0
+    return float(len(ys) / max(hull.volume, 1e-9))
+
+
+TOUCH_PX = 2  # pixels: masks this close meet (an anti-aliased edge between two objects)
+
+
+def _touch(b: segment.Blob, q: segment.Blob) -> bool:
+    """Whether blob b's mask, grown by TOUCH_PX, reaches blob q's mask."""
+    g = TOUCH_PX
+    x0, y0 = max(b.box[0] - g, q.box[0]), max(b.box[1] - g, q.box[1])
+    x1, y1 = min(b.box[2] + g, q.box[2]), min(b.box[3] + g, q.box[3])
+    if x0 >= x1 or y0 >= y1:
+        return False
+    # b's mask padded by g on every side, then grown by g: the window [x0, x1) × [y0, y1).
+    pad = np.pad(b.mask > 0.05, g)
+    grown = ndimage.maximum_filter(pad, size=2 * g + 1)
+    bw = grown[y0 - (b.box[1] - g) : y1 - (b.box[1] - g), x0 - (b.box[0] - g) : x1 - (b.box[0] - g)]
+    qw = q.mask[y0 - q.box[1] : y1 - q.box[1], x0 - q.box[0] : x1 - q.box[0]] > 0.05
+    return bool((bw & qw).any())
 
 
 def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: float,
@@ -332,18 +407,20 @@ def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: floa
     area = np.zeros(n)
     visible = np.zeros(n, dtype=bool)
     border = np.zeros(n, dtype=bool)
+    cut = np.zeros((n, 2), dtype=bool)
     colours = []
     for t, b in tr:
         centre[t] = (b.centre[0] / w, b.centre[1] / h)
         area[t] = b.area / side**2
         visible[t] = True
         border[t] = b.touches_border
+        cut[t] = b.cut
         colours.append(b.colour)
     colour_idx = max(set(colours), key=colours.count)
-    # Shape from the fullest unclipped views (largest areas are the least occluded).
-    full = [(t, b) for t, b in tr if not b.touches_border]
-    if not full:
-        full = tr
+    # Shape from the fullest unclipped views (largest areas are the least occluded), leaving out
+    # views where another object hides part of it (its outline there is not its own).
+    full = [(t, b) for t, b in tr if not b.touches_border and not overlapped[t]] or \
+        [(t, b) for t, b in tr if not b.touches_border] or tr
     big = sorted(full, key=lambda tb: -tb[1].area)
     top_area = big[0][1].area
     picks = [tb for tb in big if tb[1].area > 0.85 * top_area]
@@ -357,7 +434,7 @@ def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: floa
     angle = np.full(n, np.nan)
     if symmetry_order(shape):  # a disc has no orientation
         for t, b in tr:
-            if not b.touches_border:
+            if not any(b.cut):  # a corner grazing the edge leaves the orientation as it is
                 angle[t] = orientation(b.mask, shape)
     # Size from the first unoccluded frames of each shot, undoing the camera's zoom within the
     # shot. A closer framing only makes things look bigger, so the smallest over shots is the
@@ -367,13 +444,14 @@ def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: floa
         in_shot = [(t, b) for t, b in full if shot[t] == k][:2]  # before much grow / shrink
         sizes.append(max(b.area / path[t, 2] ** 2 for t, b in in_shot))
     size = size_class(float(min(sizes)) / side**2, shape)
-    motion, direction = classify_motion(centre, area, angle, visible, border | overlapped, shape, fps, path, shot)
+    motion, direction = classify_motion(centre, area, angle, visible, cut.any(1) | overlapped, shape, fps, path,
+                                        shot, axis_clipped=cut)
     # Below MIN_SHAPE_PX across, blur (a codec, a downscale) rounds corners into other shapes.
     if 2 * np.sqrt(top_area / unit_area(shape)) < MIN_SHAPE_PX:
         shape, per_frame_shapes = "unknown", []
     drift = float(np.mean([c != colour_idx for c in colours]))
     return ObjectTrack(segment.COLOUR_NAMES[colour_idx], shape, size, motion, direction, centre, visible,
-                       area, angle, border, per_frame_shapes, drift, overlapped)
+                       area, angle, border, per_frame_shapes, drift, overlapped, cut=cut)
 
 
 def describe_dict(frames: np.ndarray, fps: float) -> dict[str, Any]:

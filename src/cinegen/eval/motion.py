@@ -90,19 +90,58 @@ def _bounces(y: np.ndarray) -> bool:
     return False
 
 
+def judged_shot(seen: np.ndarray, shot: np.ndarray, whole: np.ndarray | None = None) -> int | None:
+    """The shot an object's motion is judged in: the earliest in which it is seen at least half
+    as long as in the shot where it is seen longest (None when it is never seen). Frames where
+    it is seen `whole` (not cut by the frame edge or hidden in part) count, when there are any:
+    a close framing may cut an object that the next, wider shot shows entire.
+
+    The opening shot comes first because a prompt states the opening shot's camera (as
+    camera.classify_path judges it): under a later shot's unstated camera move over a plain
+    background, every object drifts or scales and that cannot be told from its own motion.
+    """
+    if not seen.any():
+        return None
+    use = seen & whole if whole is not None and (seen & whole).any() else seen
+    counts = np.bincount(shot[use], minlength=int(shot.max(initial=0)) + 1)
+    return int(np.flatnonzero(counts >= max(0.5 * counts.max(), min(3, counts.max())))[0])
+
+
+def _steady_speed(p: np.ndarray, idx: np.ndarray, whole: np.ndarray) -> bool:
+    """Whether a path moves at a steady speed (an orbit does; a fall speeds up and a collision
+    kicks): the spread of its frame steps, over consecutive frames with the whole blob in view,
+    is small beside their median (the slack covers centroid noise at 64 pixels)."""
+    ok = (np.diff(idx) == 1) & whole[1:] & whole[:-1]
+    steps = np.linalg.norm(np.diff(p, axis=0), axis=1)[ok]
+    if len(steps) < 3:
+        return True  # too few clean steps to tell
+    lo, mid, hi = np.percentile(steps, [20, 50, 80])
+    return bool(hi - lo < 0.5 * mid + 0.006)
+
+
+def turned_angle(ang: np.ndarray, order: int, shot: np.ndarray) -> tuple[float, float]:
+    """(net turn, total |turn|) in radians of an orientation track ang (T,), NaN where unknown,
+    summed over consecutive frames of one shot, each step taken modulo the shape's symmetry
+    period (a gap, where the blob touches the frame edge, may hide half a period: unwrapping
+    across it would guess). A cut reframes the view but turns nothing, so every shot counts."""
+    ok = np.isfinite(ang[1:]) & np.isfinite(ang[:-1]) & (shot[1:] == shot[:-1])
+    d = np.angle(np.exp(1j * order * np.diff(ang)))[ok] / order  # (k,) wrapped to ±period / 2
+    return float(d.sum()), float(np.abs(d).sum())
+
+
 def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, visible: np.ndarray,
                     clipped: np.ndarray, shape: str, fps: float, path: np.ndarray,
-                    shot: np.ndarray) -> tuple[str, str | None]:
+                    shot: np.ndarray, axis_clipped: np.ndarray | None = None) -> tuple[str, str | None]:
     """(motion, direction) of one track; direction for move (8-way) and orbit (cw / ccw).
 
     `clipped` (T,) marks frames where the blob is not all there (cut by the frame edge, or
     overlapping another object): its area and centroid are then not the object's own.
+    `axis_clipped` (T, 2), where known, marks frames where the frame edge cuts the blob, per
+    centroid coordinate it spoils: an edge on the left or right shifts x and leaves y as it is.
     """
-    # Judge the shot where the object is seen longest.
-    shots = shot[visible]
-    if len(shots) == 0:
+    best = judged_shot(visible, shot, ~clipped)
+    if best is None:
         return "static", None
-    best = np.bincount(shots).argmax()
     sel = visible & (shot == best)
     idx = np.flatnonzero(sel)
     if len(idx) < 3:
@@ -112,10 +151,18 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
     s2 = path[idx, 2] ** 2
     a = area[idx] / s2
     full = ~clipped[idx]
-    # Net travel between the first and last thirds' medians: a passing occluder or the frame
-    # edge shifts a few centroids, not the medians.
-    third = max(1, len(p) // 3)
-    net = np.median(p[-third:], axis=0) - np.median(p[:third], axis=0)
+    # Net travel between the first and last thirds' medians: a passing occluder shifts a few
+    # centroids, not the medians. Per coordinate, over the frames where the frame edge does not
+    # cut the blob on that axis (when there are three): an object the edge cuts more and more
+    # (under a zoom) slides its centroid along for as long as it is seen.
+    net = np.zeros(2)
+    for ax in (0, 1):
+        keep = ~axis_clipped[idx, ax] if axis_clipped is not None else np.ones(len(idx), dtype=bool)
+        if keep.sum() < 2:
+            continue  # cut all along: no travel seen on this axis
+        q = p[keep, ax]
+        third = max(1, len(q) // 3)
+        net[ax] = np.median(q[-third:]) - np.median(q[:third])
     travel = float(np.linalg.norm(net))
     span = float(np.linalg.norm(p.max(0) - p.min(0)))
     # Orbit: a circle fits much better than a line and a good part of a turn is swept.
@@ -124,7 +171,7 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
         if r > 0.04 and res < 0.2 * r and r < 0.6:
             ang = np.unwrap(np.arctan2(p[:, 1] - c[1], p[:, 0] - c[0]))
             sweep = float(ang[-1] - ang[0])
-            if abs(sweep) > 0.9 and _line_dist(p) > 3 * res + 0.004:
+            if abs(sweep) > 0.9 and _line_dist(p) > 3 * res + 0.004 and _steady_speed(p, idx, full):
                 # y points down, so an increasing angle turns clockwise on screen.
                 return "orbit", "cw" if sweep > 0 else "ccw"
     y = p[:, 1]
@@ -132,10 +179,10 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
     # Bounce: a floor contact, and falling in between (a collision turns a mover, not gravity).
     if _bounces(y) and g is not None and g > MIN_ACCEL:
         return "bounce", None
-    # Fall: mostly downward, speeding up at a good part of gravity (a steady descent is "move").
-    if net[1] > MIN_TRAVEL and abs(net[0]) < 0.5 * net[1]:
-        if g is not None and g > MIN_ACCEL:
-            return "fall", None
+    # Fall: downward, speeding up at a good part of gravity (a steady descent is "move"). It may
+    # drift sideways: a collision gives it a push, and it slides along the floor after landing.
+    if net[1] > MIN_TRAVEL and g is not None and g > MIN_ACCEL:
+        return "fall", None
     if travel > MIN_TRAVEL:
         # Direction of travel up to the first sharp turn (a collision deflects the object), else
         # from the first half.
@@ -147,7 +194,7 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
             if np.linalg.norm(v) > MIN_TRAVEL / 2:
                 return "move", direction_name(v)
         return "move", direction_name(net)
-    a_full = a[full] if full.sum() >= 3 else a
+    a_full = a[full] if full.sum() >= 2 else a  # two whole views: no change in size to see
     k = max(2, len(a_full) // 4)
     ratio = float(np.median(a_full[-k:]) / max(np.median(a_full[:k]), 1e-9))
     if ratio > MIN_SCALE_CHANGE:
@@ -157,14 +204,12 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
     from cinegen.eval.shapes import symmetry_order
 
     order = symmetry_order(shape)
-    ang = angle[idx]
-    ok = np.isfinite(ang)
-    if (ok & full).sum() >= 3:
-        ok &= full  # a blob half covered by another has a skewed orientation
-    if order and ok.sum() >= 3:
-        period = 2 * np.pi / order
-        u = np.unwrap(ang[ok] * order) / order  # unwrap modulo the symmetry period
-        per_step = np.diff(u)
-        if abs(u[-1] - u[0]) > MIN_TURN and abs(np.median(per_step)) < period / 2:
+    ang = np.where(visible, angle, np.nan)
+    clean = np.where(clipped, np.nan, ang)  # a blob half covered by another has a skewed orientation
+    pairs = np.isfinite(clean[1:]) & np.isfinite(clean[:-1])
+    if order:
+        net_turn, total = turned_angle(clean if pairs.sum() >= 3 else ang, order, shot)
+        # Turning one way: noise on a still shape goes both ways and sums to little.
+        if abs(net_turn) > MIN_TURN and abs(net_turn) > 0.3 * total:
             return "rotate", None
     return "static", None

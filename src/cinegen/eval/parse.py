@@ -32,6 +32,7 @@ class Expected:
     camera_direction: str | None = None
     shots: int | None = None  # number of shots asked for (multi-shot prompts)
     unknown: tuple[str, ...] = ()
+    framings: tuple[str, ...] = ()  # the shots' framings in order, where stated (none: one wide view)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +59,7 @@ def parse(prompt: str, shots: int | None = None) -> Expected:
         camera_direction=p.camera_direction,
         shots=shots,
         unknown=tuple(p.unknown),
+        framings=tuple(p.framings),
     )
 
 
@@ -79,6 +81,7 @@ def expected_from_spec(spec: Any) -> Expected:
         camera_motion=cam.motion,
         camera_direction=cam.direction,
         shots=visible_shots(spec),
+        framings=tuple(s.framing for s in spec.shots),
     )
 
 

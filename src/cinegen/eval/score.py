@@ -147,8 +147,12 @@ def _at_edge(o: ObjectTrack, t: int, entering: bool) -> bool:
 
 def _faded(o: ObjectTrack, t: int) -> bool:
     """Whether the track is tiny at frame t and much bigger elsewhere: it grew from or shrank to
-    nothing. A blob that is tiny all along (noise) pops in and out of the open: that is no fade."""
-    return bool(o.area[t] < TINY and o.area.max() > 4 * o.area[t])
+    nothing. A blob that is tiny all along (noise) pops in and out of the open: that is no fade.
+    (An object shrinking to 0.4-0.6 of its size loses 64-84% of its area: FADE_RATIO.)"""
+    return bool(o.area[t] < TINY and o.area.max() > FADE_RATIO * o.area[t])
+
+
+FADE_RATIO = 2.5  # area drop (largest over the last seen) that makes a tiny blob a fade
 
 
 def _family(shape: str) -> str:
@@ -194,21 +198,82 @@ def _ramp(x: float, lo: float, hi: float) -> float:
     return float(np.clip((x - lo) / (hi - lo), 0.0, 1.0))
 
 
-def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None) -> list[int]:
+def _velocity_changes(d: Description) -> list[dict[int, np.ndarray]]:
+    """Per track, the change of velocity (a miss of the constant-velocity prediction, normalised
+    world units) at each frame c that ends three consecutive frames of one shot."""
+    out = []
+    for o in d.objects:
+        idx = np.flatnonzero(o.visible)
+        p = to_world(o.centre, d.camera_path)
+        out.append({int(c): p[c] - 2 * p[b] + p[a] for a, b, c in zip(idx[:-2], idx[1:-1], idx[2:])
+                    if c - a == 2 and d.shot[a] == d.shot[c]})
+    return out
+
+
+def _collision(d: Description, k: int, c: int, miss: np.ndarray, changes: list[dict[int, np.ndarray]]) -> bool:
+    """Whether track k's change of velocity `miss` at frame c is a collision: another object is
+    within COLLIDE_REACH radii of it just then and changes velocity too, the other way (equal
+    and opposite impulses), within a frame of it. A teleport changes one object only."""
+    o = d.objects[k]
+    size = np.array([d.width, d.height]) / min(d.width, d.height)
+    for j, q in enumerate(d.objects):
+        if j == k:
+            continue
+        near = False
+        for t in (c - 2, c - 1, c):
+            if 0 <= t < d.n_frames and o.visible[t] and q.visible[t]:
+                dist = np.linalg.norm((o.centre[t] - q.centre[t]) * size)
+                near |= bool(dist < COLLIDE_REACH * (np.sqrt(o.area[t] / np.pi) + np.sqrt(q.area[t] / np.pi)))
+        if not near:
+            continue
+        for t in (c - 1, c, c + 1):
+            mq = changes[j].get(t)
+            if mq is not None and float(mq @ miss) < 0 and np.linalg.norm(mq) > 0.2 * np.linalg.norm(miss):
+                return True
+    return False
+
+
+def _wall_turn(o: ObjectTrack, d: Description, b: int, s0: np.ndarray, s1: np.ndarray) -> bool:
+    """Whether a turn at frame b (steps s0 then s1) is a bounce off a side wall of the frame: the
+    horizontal velocity flips at about the same speed (an elastic wall; a jump is far faster than
+    the step before it) while the vertical one carries on (gravity aside), with the object within
+    a step of touching the left or right edge."""
+    dv = s1 - s0
+    u0, u1 = abs(s0[0]), abs(s1[0])
+    if not (s0[0] * s1[0] < 0 and 0.5 * u0 <= u1 <= 2.0 * u0 and abs(dv[1]) < 0.5 * abs(dv[0]) + GRAVITY / d.fps**2):
+        return False
+    r = np.sqrt(o.area[b] / np.pi) * min(d.width, d.height) / d.width  # normalised to the width
+    x = o.centre[b, 0]
+    reach = r + min(u0, u1) + 0.01
+    return bool(x < reach or x > 1 - reach)
+
+
+def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None,
+           changes: list[dict[int, np.ndarray]] | None = None) -> list[int]:
     """Frames where a track lands far from where its last two positions predict (a teleport).
 
     The constant-velocity prediction misses a smooth track by its acceleration · dt², far less
-    than JUMP, except at a floor contact (down, then up), which is let through. (Contacts with
-    another object are not let through: a teleport lands next to another object as often.)
+    than JUMP, except at a floor contact, which is let through: an upward change of velocity
+    while coming down, or at the lowest point the track reaches (a landing seen backwards
+    leaves the floor at once; whether that is physical is for `physics` to say).
+
+    Being next to another object is no excuse (a teleport lands next to another object as
+    often), but a collision is (`_collision`): both objects change velocity at once, in opposite
+    directions. So is a side wall (`_wall_turn`).
     """
     idx = np.flatnonzero(o.visible)
     p = to_world(o.centre, d.camera_path)
+    low = float(np.nanmax(p[idx, 1])) if len(idx) else 0.0
+    k = next(i for i, q in enumerate(d.objects) if q is o)
     errs = []
     for a, b, c in zip(idx[:-2], idx[1:-1], idx[2:]):
         if c - a != 2 or d.shot[a] != d.shot[c]:
             continue
         miss = p[c] - (2 * p[b] - p[a])
-        contact = p[b, 1] - p[a, 1] > 0 and miss[1] < 0 and abs(miss[1]) > 2 * abs(miss[0])
+        floor = p[b, 1] - p[a, 1] > 0 or p[b, 1] > low - 0.02
+        contact = floor and miss[1] < 0 and abs(miss[1]) > 2 * abs(miss[0])
+        contact = contact or (changes is not None and _collision(d, k, int(c), miss, changes)) \
+            or _wall_turn(o, d, int(b), p[b] - p[a], p[c] - p[b])
         errs.append((int(c), 0.0 if contact else float(np.linalg.norm(miss))))
     if len(errs) < 2:
         return []
@@ -226,13 +291,15 @@ def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None) 
     return out
 
 
-def _reversals(o: ObjectTrack, d: Description, contacts: set[int], severity: list[float] | None = None) -> list[int]:
+def _reversals(o: ObjectTrack, d: Description, contacts: set[int], severity: list[float] | None = None,
+               changes: list[dict[int, np.ndarray]] | None = None) -> list[int]:
     """Frames where a track turns back on itself (out of order frames) with no floor or object
     contact to explain it. A bounce turns vertically, at the floor and at the top of each hop
     (_gravity_turn); a shuffled track turns anywhere."""
     idx = np.flatnonzero(o.visible)
     p = to_world(o.centre, d.camera_path)
     low = float(np.nanmax(p[idx, 1])) if len(idx) else 0.0
+    k = next(i for i, q in enumerate(d.objects) if q is o)
     out = []
     for a, b, c in zip(idx[:-2], idx[1:-1], idx[2:]):
         if c - a != 2 or d.shot[a] != d.shot[c] or b in contacts:
@@ -241,7 +308,8 @@ def _reversals(o: ObjectTrack, d: Description, contacts: set[int], severity: lis
         n0, n1 = float(np.linalg.norm(s0)), float(np.linalg.norm(s1))
         # How clearly a turn back: steps from half TURN_STEP to twice it, turning from 90° to 150°.
         soft = _ramp(min(n0, n1), 0.5 * TURN_STEP, 2.0 * TURN_STEP) * _ramp(-float(s0 @ s1) / max(n0 * n1, 1e-12), 0.0, 0.85)
-        explained = o.motion == "bounce" and _gravity_turn(s0, s1, p[b, 1], low, d.fps)
+        explained = (o.motion == "bounce" and _gravity_turn(s0, s1, p[b, 1], low, d.fps)) \
+            or _wall_turn(o, d, int(b), s0, s1) or (changes is not None and _collision(d, k, int(c), s1 - s0, changes))
         if min(n0, n1) < TURN_STEP or float(s0 @ s1) > -0.5 * n0 * n1:
             if severity is not None and soft > 0 and not explained:
                 severity.append(soft)
@@ -275,13 +343,14 @@ def smoothness(d: Description) -> DimScore:
         return DimScore(None, None)
     n_steps, bad, where = 0, 0, []
     w_steps, w_bad = 0.0, 0.0
+    changes = _velocity_changes(d)
     for k, o in enumerate(d.objects):
         steps = max(int(o.visible.sum()) - 1, 0)
         n_steps += steps
         sev: list[float] = []
         contacts = _contact_frames(d, k)
-        j = _jumps(o, d, sev)
-        r = _reversals(o, d, contacts, sev)
+        j = _jumps(o, d, sev, changes)
+        r = _reversals(o, d, contacts, sev, changes)
         bad += len(j) + len(r)
         # The value counts events by how clear they are and tracks by how clearly seen, so an
         # event or a track at a threshold moves it a little, not by a whole event.
@@ -296,20 +365,39 @@ def smoothness(d: Description) -> DimScore:
     return DimScore(v, bad == 0, ", ".join(where))
 
 
-def physics(d: Description) -> DimScore:
+def physics(d: Description, framings: tuple[str, ...] = ()) -> DimScore:
     """Falls and bounces accelerate downward at the world's gravity; nothing sinks through the floor.
+
+    Gravity and the floor are in units of a wide view: a medium shot or a close-up magnifies
+    both by its framing, which pixels alone cannot measure. With the shots' framings known
+    (`framings`, in order), each object is judged in the first wide shot where it shows; an
+    object seen in no wide shot is not judged. Without them, the video is one wide view.
 
     Not checked: momentum in collisions (contacts last one frame at these frame rates, too short
     to measure an exchange of momentum from pixels).
     """
     checks, fails = 0, []
     w_checks, w_fails = 0.0, 0.0
+    wide = [k for k, f in enumerate(framings) if f == "wide"] if framings else None
     for k, o in enumerate(d.objects):
-        idx = np.flatnonzero(o.visible & (d.shot == d.shot[np.argmax(o.visible)]))
-        if len(idx) < 4 or _collides(d, k):
-            continue  # a collision is no free flight: its momentum exchange is not checked
+        shots = [s for s in np.unique(d.shot[o.visible]) if wide is None or s in wide]
+        if not shots:
+            continue  # seen in no wide shot: gravity's scale unknown
+        idx = np.flatnonzero(o.visible & (d.shot == shots[0]))
+        if len(idx) < 4:
+            continue
         p = to_world(o.centre, d.camera_path)[idx]
         y = p[:, 1]
+        # A collision is no free flight (its momentum exchange is not checked), and it may fall
+        # between two frames: the acceleration is measured on the flight before the first
+        # contact (discs within COLLIDE_REACH radii, or the frame either side), where it is long
+        # enough (two frame triples). After a collision, a second one can hide between frames.
+        touch = _contact_frames(d, k, boxes=False, reach=COLLIDE_REACH)
+        if touch:
+            before = idx < min(touch)
+            if before.sum() < 4:
+                continue
+            idx, p, y = idx[before], p[before], y[before]
         g = flight_acceleration(y, idx, d.fps)
         # Falls and bounces, and anything else that clearly accelerates up or down (orbits turn).
         if o.motion not in ("fall", "bounce") and (o.motion == "orbit" or g is None or abs(g) < 0.3 * GRAVITY):
@@ -332,13 +420,16 @@ def physics(d: Description) -> DimScore:
     return DimScore(v, not fails, "; ".join(fails))
 
 
-def _contact_frames(d: Description, k: int, boxes: bool = True) -> set[int]:
+COLLIDE_REACH = 1.4  # discs nearer than this many radii may have met between two frames
+
+
+def _contact_frames(d: Description, k: int, boxes: bool = True, reach: float = 1.15) -> set[int]:
     """Frames (±1) where track k touches another seen object: their discs overlap, or (`boxes`)
     their blobs' boxes touch (a blob half hidden by another is smaller than the object)."""
     o = d.objects[k]
     size = np.array([d.width, d.height]) / min(d.width, d.height)
     out: set[int] = set()
-    for t in np.flatnonzero(o.overlapped) if boxes else ():
+    for t in np.flatnonzero(o.near) if boxes else ():
         out.update((int(t) - 1, int(t), int(t) + 1))
     for j, q in enumerate(d.objects):
         if j == k:
@@ -347,15 +438,10 @@ def _contact_frames(d: Description, k: int, boxes: bool = True) -> set[int]:
         if not len(both):
             continue
         dist = np.linalg.norm((o.centre[both] - q.centre[both]) * size, axis=1)
-        reach = np.sqrt(o.area[both] / np.pi) + np.sqrt(q.area[both] / np.pi)
-        for t in both[dist < 1.15 * reach]:
+        radii = np.sqrt(o.area[both] / np.pi) + np.sqrt(q.area[both] / np.pi)
+        for t in both[dist < reach * radii]:
             out.update((int(t) - 1, int(t), int(t) + 1))
     return out
-
-
-def _collides(d: Description, k: int) -> bool:
-    """Discs only: an object passing in front of another (boxes touching) is no collision."""
-    return bool(_contact_frames(d, k, boxes=False))
 
 
 def permanence(d: Description) -> DimScore:
@@ -465,7 +551,11 @@ def score_description(d: Description, e: Expected) -> dict[str, DimScore]:
     out["consistency"] = consistency(d)
     out["flicker"] = flicker(d)
     out["smoothness"] = smoothness(d)
-    out["physics"] = DimScore(None, None, why) if hidden in ("y", "zoom") else physics(d)
+    # Framings count only when they match the cuts seen (else which shot is wide is unknown).
+    framings = e.framings if len(e.framings) == len(d.cuts) + 1 else ()
+    if e.framings and not framings and "wide" not in e.framings:
+        framings = e.framings  # no wide shot anywhere: nothing to judge gravity by
+    out["physics"] = DimScore(None, None, why) if hidden in ("y", "zoom") else physics(d, framings)
     out["permanence"] = permanence(d)
     if e.shots is None:
         out["shots"] = DimScore(None, None)

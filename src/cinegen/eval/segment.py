@@ -34,6 +34,7 @@ MAX_RESIDUAL = 38.0
 MIN_ALPHA = 0.5  # a pixel counts toward the blob mask at half its blob's peak coverage or more
 SEED_ALPHA = 0.4  # a blob needs a pixel at this coverage or more (its peak)
 DIFF_MIN = 8.0  # a pixel this close to its background model is background (codec noise)
+CUT_CONTACT = 0.5  # edge contact (pixels) over sqrt(area) beyond which a blob is cut (~2% of a disc out)
 # 2-D connectivity inside each frame of a (T, H, W) volume: never link across time.
 PLANE = np.zeros((3, 3, 3), dtype=bool)
 PLANE[1] = True
@@ -49,6 +50,10 @@ class Blob:
     box: tuple[int, int, int, int]  # (x0, y0, x1, y1), inclusive-exclusive
     mask: np.ndarray  # (h, w) float coverage inside box
     touches_border: bool
+    # Cut by the left/right and by the top/bottom frame edge: the blob meets the edge along more
+    # than CUT_CONTACT of its size, so a good part of it is out of view there (a shape that only
+    # grazes the edge is nearly whole, and its centroid and area are still its own).
+    cut: tuple[bool, bool] = (False, False)
 
 
 def background_kind(frame: np.ndarray) -> str:
@@ -93,15 +98,60 @@ def _modes(frames: np.ndarray, k: int = 3) -> np.ndarray:
     return np.stack(centres).astype(np.float32)
 
 
+OBJECT_NEAR = 45.0  # a pixel this close to an object colour is an object's (no background colour is)
+
+
+def _background_median(px: np.ndarray) -> np.ndarray:
+    """Median over axis -2 of px (..., N, 3), leaving out pixels of an object's own colour.
+
+    A large object (grown, or seen close) can fill more than half a row or frame: a plain
+    median is then the object's colour, and the object reads as background. Every background
+    colour is far from every object colour, so an object's solid inside is easy to leave out;
+    its anti-aliased rim is thin. Where fewer than a tenth of the pixels are left (nearly all
+    object), the value is NaN: background_model fills such a row from its nearest neighbours.
+    """
+    d = ((px[..., None, :] - PALETTE) ** 2).sum(-1).min(-1)  # (..., N) to the nearest object colour
+    keep = d > OBJECT_NEAR**2
+    n_keep = keep.sum(-1)  # (...,)
+    srt = np.sort(np.where(keep[..., None], px, np.inf), axis=-2)  # kept values first, per channel
+    lo = np.take_along_axis(srt, np.maximum((n_keep - 1) // 2, 0)[..., None, None], axis=-2)[..., 0, :]
+    hi = np.take_along_axis(srt, np.maximum(n_keep // 2, 0)[..., None, None], axis=-2)[..., 0, :]
+    masked = 0.5 * (lo + hi)
+    few = n_keep < max(3, 0.1 * px.shape[-2])
+    return np.where(few[..., None], np.nan, masked).astype(np.float32)
+
+
+def _fill_rows(rows: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """rows (T, H, 3) with NaN rows filled from the nearest filled rows of the same frame (a sky is
+    a smooth gradient); a frame with no filled row takes `fallback` (T, H, 3)."""
+    out = rows.copy()
+    good = np.isfinite(rows[..., 0])  # (T, H)
+    ys = np.arange(rows.shape[1])
+    for t in np.flatnonzero(~good.all(1)):
+        g = np.flatnonzero(good[t])
+        if not len(g):
+            out[t] = fallback[t]
+            continue
+        for c in range(3):
+            out[t, ~good[t], c] = np.interp(ys[~good[t]], g, rows[t, g, c])
+    return out
+
+
 def background_model(frames: np.ndarray, kind: str) -> np.ndarray:
     """Background colour per pixel, float32, broadcastable to frames (T, H, W, 3)."""
     f = frames.astype(np.float32)
     t = len(f)
     if kind == "solid":
         sub = f[:, ::2, ::2].reshape(t, -1, 3)
-        return np.median(sub, axis=1)[:, None, None, :]  # (T, 1, 1, 3)
+        med = _background_median(sub)
+        med = np.where(np.isfinite(med), med, np.median(sub, axis=1))
+        return med[:, None, None, :]  # (T, 1, 1, 3)
     # Every other column is plenty for a row's median (and halves its cost).
-    rows = np.median(f[:, :, ::2], axis=2)[:, :, None, :]  # (T, H, 1, 3)
+    half = f[:, :, ::2]
+    rows = _background_median(half)
+    if not np.isfinite(rows).all():
+        rows = _fill_rows(rows, np.median(half, axis=2))
+    rows = rows[:, :, None, :]  # (T, H, 1, 3)
     if kind == "sky":
         return rows
     modes = _modes(frames)
@@ -196,7 +246,14 @@ def video_blobs(frames: np.ndarray, kind: str, min_area: float) -> list[list[Blo
             cy = float((m.sum(1) * ys).sum() / area)
             y0, y1, x0, x1 = sl[1].start, sl[1].stop, sl[2].start, sl[2].stop
             border = x0 <= 0 or y0 <= 0 or x1 >= w or y1 >= h
-            out[t].append(Blob(int(k), area, (cx, cy), (x0, y0, x1, y1), m.astype(np.float32), border))
+            cut = (False, False)
+            if border:
+                on = m >= 0.5
+                cx_px = (x0 <= 0) * on[:, 0].sum() + (x1 >= w) * on[:, -1].sum()
+                cy_px = (y0 <= 0) * on[0].sum() + (y1 >= h) * on[-1].sum()
+                lim = CUT_CONTACT * np.sqrt(area)
+                cut = (bool(cx_px > lim), bool(cy_px > lim))
+            out[t].append(Blob(int(k), area, (cx, cy), (x0, y0, x1, y1), m.astype(np.float32), border, cut))
     return out
 
 

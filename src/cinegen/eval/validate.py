@@ -22,15 +22,18 @@ from PIL import Image
 
 from cinegen.eval import corrupt
 from cinegen.eval.describe import describe
-from cinegen.eval.motion import MIN_REBOUND, MIN_TRAVEL
+from cinegen.eval.motion import MIN_REBOUND, MIN_TRAVEL, judged_shot
 from cinegen.eval.parse import Expected, expected_from_spec
 from cinegen.eval.score import DimScore, score_description
-from cinegen.world.physics import object_states
+from cinegen.world.physics import DT, object_states
 from cinegen.world.render import Clip, render
 from cinegen.world.scene import sample_scene
+from cinegen.world.spec import DIRECTIONS
 
 MIN_ARC = 1.0  # radians: an orbit seen over a shorter arc is a gently curved line
-TURN_COS = 0.7  # a heading change of more than ~45° (a collision) ends a straight move
+# A heading more than half a sector (22.5°) off the stated direction (a collision) ends a straight
+# move: from then on the object travels in another of the eight named directions.
+TURN_COS = float(np.cos(np.pi / 8))
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,9 @@ class Agreement:
 def _motion_unobservable(clip: Clip, i: int) -> str | None:
     """Why object i's stated motion cannot be seen in the render, or None when it can.
 
-    Judged like describe() judges: over the shot where the object shows longest (at least half
-    of it in view). A move deflected by a collision before it travels MIN_TRAVEL never shows its
+    Judged like describe() judges: over the shot motion.judged_shot picks (frames with at least
+    half of the object in view). A move deflected by a collision (or pushed apart from an object
+    it starts on) before it travels MIN_TRAVEL in its stated direction never shows that
     direction; an orbit in view over less than MIN_ARC of arc is a curved line; a bounce whose
     floor contact or rebound is out of view (or after the clip) is a fall.
     """
@@ -76,7 +80,7 @@ def _motion_unobservable(clip: Clip, i: int) -> str | None:
     seen = tr.visible >= 0.5
     if not seen.any():
         return "not in view"
-    shot = np.bincount(clip.shot[seen]).argmax()
+    shot = judged_shot(seen, clip.shot, tr.visible >= 0.95)
     f = np.flatnonzero(seen & (clip.shot == shot))
     if len(f) < 3:
         return "in view under 3 frames"
@@ -85,11 +89,19 @@ def _motion_unobservable(clip: Clip, i: int) -> str | None:
     if o.motion == "orbit" and o.speed * (f[-1] - f[0]) / clip.fps < MIN_ARC:
         return "orbit arc in view too short"
     if o.motion == "move":
-        v = np.diff(p, axis=0)
-        v0 = v[0] / max(np.linalg.norm(v[0]), 1e-12)
-        turned = np.flatnonzero(v @ v0 < TURN_COS * np.linalg.norm(v, axis=1))
-        end = int(turned[0]) if len(turned) else len(p) - 1  # last frame before the deflection
-        before = f[f <= end]
+        # The heading is the stated one from t = 0; a collision can turn it before the first
+        # frame step, so the turn is looked for on the physics' own time grid, not per frame.
+        fine = np.arange(0.0, len(clip.frames) / clip.fps, DT)
+        q = object_states(clip.spec, fine, w, h).centre[:, i]  # (F, 2) world
+        v = np.diff(q, axis=0) * [w, h]  # (F-1, 2) in pixels, so the angle is the screen's
+        v0 = np.asarray(DIRECTIONS[o.direction])
+        size = np.linalg.norm(v, axis=1)
+        # A step far faster than its own speed is a push apart (it started overlapping another
+        # object), not travel: it ends the free move as a collision does.
+        push = size > 1.5 * o.speed * DT * min(w, h) + 1e-9
+        turned = np.flatnonzero((v @ v0 < TURN_COS * size * np.linalg.norm(v0)) | push)
+        t_turn = fine[int(turned[0])] if len(turned) else np.inf  # the deflection's time
+        before = f[f / clip.fps <= t_turn]
         if len(before) < 2 or np.linalg.norm(p[before[-1]] - p[before[0]]) < MIN_TRAVEL:
             return "deflected before its direction shows"
     if o.motion == "bounce":
@@ -136,13 +148,19 @@ def agreement(cases: list[Case]) -> Agreement:
 
 def corruption_rates(cases: list[Case]) -> dict[str, dict[str, float]]:
     """Per corruption: n (cases where it applies and its dimension passes on the truth), the
-    rate at which that dimension fails, and the rate at which no other dimension breaks."""
+    rate at which that dimension fails, and the rate at which no other dimension breaks. A
+    corruption of the subject's motion is skipped (and counted) where observable() leaves that
+    motion out: the render cannot show it, so a wrong one cannot show either."""
     stats = {name: Counter() for name in corrupt.CORRUPTIONS}
     for i, case in enumerate(cases):
         clip = case.clip()
         clean = score_clip(clip)
+        subject_moves = observable(clip)[0].objects[0].motion is not None
         for name in corrupt.CORRUPTIONS:
             if not corrupt.applies(name, clip.spec, min(clip.frames.shape[1:3])):
+                continue
+            if corrupt.CORRUPTIONS[name][0] == "motion" and not subject_moves:
+                stats[name]["skipped_unobservable"] += 1  # the subject's motion cannot be seen (observable)
                 continue
             verdict = corrupt.judge(name, clean, score_clip(clip, corrupt.corrupt(name, clip, seed=i)))
             if verdict is None:
@@ -153,7 +171,8 @@ def corruption_rates(cases: list[Case]) -> dict[str, dict[str, float]]:
             s["caught"] += caught
             s["others_pass"] += not broken
     return {name: {"n": s["n"], "dimension": corrupt.CORRUPTIONS[name][0],
-                   "fail_rate": s["caught"] / max(s["n"], 1), "others_pass_rate": s["others_pass"] / max(s["n"], 1)}
+                   "fail_rate": s["caught"] / max(s["n"], 1), "others_pass_rate": s["others_pass"] / max(s["n"], 1),
+                   "skipped_unobservable": s["skipped_unobservable"]}
             for name, s in stats.items()}
 
 
