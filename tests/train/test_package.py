@@ -7,7 +7,7 @@ import torch
 from cinegen.common.checkpoint import load_state
 from cinegen.common.errors import CheckpointError
 from cinegen.train.package import package_model
-from cinegen.train.recipes import tiny_dit, tiny_dit_tune, tiny_vae
+from cinegen.train.recipes import tiny_dit, tiny_vae
 from cinegen.train.trainer import train
 
 
@@ -15,7 +15,7 @@ def test_package_two_stages_with_an_earlier_stage_from_the_previous_card(tmp_pat
     train(dataclasses.replace(tiny_vae(), steps=2), tmp_path / "vae", progress=False)
     vae = str(tmp_path / "vae/model")
     train(dataclasses.replace(tiny_dit(vae), steps=2, cache_clips=4), tmp_path / "dit", progress=False)
-    tune = dataclasses.replace(tiny_dit_tune(vae, str(tmp_path / "dit/model")), steps=3, cache_clips=4)
+    tune = dataclasses.replace(tiny_dit(vae), init_from=str(tmp_path / "dit/model"), steps=3, cache_clips=4)
     train(tune, tmp_path / "dit2", progress=False)
 
     out = tmp_path / "shipped"

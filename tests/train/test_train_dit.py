@@ -48,12 +48,10 @@ def test_init_from_a_model_folder(tmp_path):
     import pytest
 
     from cinegen.common.errors import CheckpointError
-    from cinegen.train.recipes import tiny_dit_tune
-
     train(dataclasses.replace(tiny_vae(), steps=2), tmp_path / "vae", progress=False)
     vae = str(tmp_path / "vae/model")
     train(dataclasses.replace(tiny_dit(vae), steps=2, cache_clips=4), tmp_path / "dit", progress=False)
-    tune = dataclasses.replace(tiny_dit_tune(vae, str(tmp_path / "dit/model")), steps=2, cache_clips=4, lr=0.0)
+    tune = dataclasses.replace(tiny_dit(vae), init_from=str(tmp_path / "dit/model"), steps=2, cache_clips=4, lr=0.0)
     train(tune, tmp_path / "dit2", progress=False)
     before, after = load_state(tmp_path / "dit/model", "dit"), load_state(tmp_path / "dit2/model", "dit")
     assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
@@ -66,11 +64,11 @@ def test_init_from_a_model_folder(tmp_path):
 
 
 def test_fine_tune_the_shipped_model_by_name(tmp_path):
-    """`vae_dir=default`, `init_from=default`: the recipe's stage 2 starts from the weights that ship."""
+    """`vae_dir=default`, `init_from=default`: a run that starts from the weights that ship."""
     from cinegen.pipeline.pipeline import DEFAULT_MODEL_DIR
-    from cinegen.train.recipes import default_dit_tune
+    from cinegen.train.recipes import default_dit
 
-    cfg = dataclasses.replace(default_dit_tune("default", "default"), steps=1, cooldown=0, batch_size=1, lr=0.0,
+    cfg = dataclasses.replace(default_dit("default"), init_from="default", steps=1, cooldown=0, batch_size=1, lr=0.0,
                               cache_clips=2, captions_per_clip=1)
     res = train(cfg, tmp_path / "tune", progress=False)
     assert res["done"]

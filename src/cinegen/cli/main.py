@@ -116,8 +116,7 @@ def train_package(
     model = run / "model" if (run / "model" / "config.json").exists() else run / "dit" / "model"
     if not (model / "config.json").exists():
         raise CinegenError(f"{run} has no trained model folder (model/ or dit/model/)")
-    stages = [run / "dit"] + ([run / "dit2"] if (run / "dit2").exists() else [])
-    package_model(model, out, run / "vae", stages, eval_dir, failures=failures)
+    package_model(model, out, run / "vae", [run / "dit"], eval_dir, failures=failures)
     typer.echo(f"packaged {model} into {out}")
 
 

@@ -21,7 +21,7 @@ def _recipe(name: str):
 
 def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minutes: float | None,
                     vae_dir: Path | None = None) -> None:
-    vae_fn, dit_fn, _ = _recipe(recipe)
+    vae_fn, dit_fn = _recipe(recipe)
     if kind == "vae":
         cfg = vae_fn()
     else:
@@ -34,28 +34,24 @@ def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minu
 
 
 def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
-    """VAE in OUT/vae, DiT in OUT/dit, its second stage in OUT/dit2, the final model folder in OUT/model.
-    Rerun to resume."""
+    """VAE in OUT/vae, DiT in OUT/dit, the final model folder in OUT/model. Rerun to resume."""
     import time
 
-    vae_fn, dit_fn, tune_fn = _recipe(recipe)
+    vae_fn, dit_fn = _recipe(recipe)
     start = time.perf_counter()
     left = lambda: None if max_minutes is None else max_minutes - (time.perf_counter() - start) / 60  # noqa: E731
     res = train(vae_fn(), out / "vae", max_minutes=left())
     if not res["done"]:
         _report(res)
         return
-    vae_dir = str(out / "vae" / "model")
-    res = train(dit_fn(vae_dir), out / "dit", max_minutes=left())
-    if res["done"]:
-        res = train(tune_fn(vae_dir, str(out / "dit" / "model")), out / "dit2", max_minutes=left())
+    res = train(dit_fn(str(out / "vae" / "model")), out / "dit", max_minutes=left())
     if res["done"]:
         import shutil
 
         from cinegen.common.atomic import atomic_dir
 
         with atomic_dir(out / "model") as tmp:
-            shutil.copytree(out / "dit2" / "model", tmp, dirs_exist_ok=True)
+            shutil.copytree(out / "dit" / "model", tmp, dirs_exist_ok=True)
         res["model"] = str(out / "model")
     _report(res)
 

@@ -1,8 +1,6 @@
 """Recipes: functions that return full training configs (STYLE.md). `default` reproduces the shipped model."""
 from __future__ import annotations
 
-import dataclasses
-
 from cinegen.train.config import TrainConfig
 
 
@@ -25,14 +23,6 @@ def default_dit(vae_dir: str) -> TrainConfig:
                        cache_clips=2000, captions_per_clip=3, memory_fraction=0.25, log_every=20)
 
 
-def default_dit_tune(vae_dir: str, init_from: str) -> TrainConfig:
-    # Stage 2, from stage 1's exported DiT (fresh optimizer, short warm-up): 4× the distinct clips in the
-    # latent cache (stage 1 saw each of its 2,000 about 100 times; they are the first 2,000 here) at half
-    # the learning rate, cooled down again over the last 2,000 steps.
-    return dataclasses.replace(default_dit(vae_dir), init_from=init_from, cache_clips=8000, lr=5e-4, steps=8000,
-                               cooldown=2000)
-
-
 def tiny_vae() -> TrainConfig:
     """Seconds-long runs for tests and smoke checks."""
     return TrainConfig(kind="vae", model="tiny", width=32, height=32, n_frames=5, batch_size=2, steps=20,
@@ -44,9 +34,4 @@ def tiny_dit(vae_dir: str) -> TrainConfig:
                        steps=20, lr=2e-3, warmup=2, ckpt_every=10, log_every=5, cache_clips=16, captions_per_clip=2)
 
 
-def tiny_dit_tune(vae_dir: str, init_from: str) -> TrainConfig:
-    return dataclasses.replace(tiny_dit(vae_dir), init_from=init_from, cache_clips=24, steps=10)
-
-
-# name -> (VAE, DiT, DiT stage 2 from the DiT's export); `cinegen train --recipe NAME` runs them in order
-RECIPES = {"default": (default_vae, default_dit, default_dit_tune), "tiny": (tiny_vae, tiny_dit, tiny_dit_tune)}
+RECIPES = {"default": (default_vae, default_dit), "tiny": (tiny_vae, tiny_dit)}
