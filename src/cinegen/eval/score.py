@@ -248,9 +248,9 @@ def _wall_turn(o: ObjectTrack, d: Description, b: int, s0: np.ndarray, s1: np.nd
     return bool(x < reach or x > 1 - reach)
 
 
-def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None,
-           changes: list[dict[int, np.ndarray]] | None = None) -> list[int]:
-    """Frames where a track lands far from where its last two positions predict (a teleport).
+def _jumps(d: Description, k: int, changes: list[dict[int, np.ndarray]],
+           severity: list[float] | None = None) -> list[int]:
+    """Frames where track k lands far from where its last two positions predict (a teleport).
 
     The constant-velocity prediction misses a smooth track by its acceleration · dt², far less
     than JUMP, except at a floor contact, which is let through: an upward change of velocity
@@ -259,12 +259,12 @@ def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None,
 
     Being next to another object is no excuse (a teleport lands next to another object as
     often), but a collision is (`_collision`): both objects change velocity at once, in opposite
-    directions. So is a side wall (`_wall_turn`).
+    directions. So is a side wall (`_wall_turn`); `changes` is `_velocity_changes(d)`.
     """
+    o = d.objects[k]
     idx = np.flatnonzero(o.visible)
     p = to_world(o.centre, d.camera_path)
     low = float(np.nanmax(p[idx, 1])) if len(idx) else 0.0
-    k = next(i for i, q in enumerate(d.objects) if q is o)
     errs = []
     for a, b, c in zip(idx[:-2], idx[1:-1], idx[2:]):
         if c - a != 2 or d.shot[a] != d.shot[c]:
@@ -272,7 +272,7 @@ def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None,
         miss = p[c] - (2 * p[b] - p[a])
         floor = p[b, 1] - p[a, 1] > 0 or p[b, 1] > low - 0.02
         contact = floor and miss[1] < 0 and abs(miss[1]) > 2 * abs(miss[0])
-        contact = contact or (changes is not None and _collision(d, k, int(c), miss, changes)) \
+        contact = contact or _collision(d, k, int(c), miss, changes) \
             or _wall_turn(o, d, int(b), p[b] - p[a], p[c] - p[b])
         errs.append((int(c), 0.0 if contact else float(np.linalg.norm(miss))))
     if len(errs) < 2:
@@ -291,15 +291,15 @@ def _jumps(o: ObjectTrack, d: Description, severity: list[float] | None = None,
     return out
 
 
-def _reversals(o: ObjectTrack, d: Description, contacts: set[int], severity: list[float] | None = None,
-               changes: list[dict[int, np.ndarray]] | None = None) -> list[int]:
-    """Frames where a track turns back on itself (out of order frames) with no floor or object
+def _reversals(d: Description, k: int, contacts: set[int], changes: list[dict[int, np.ndarray]],
+               severity: list[float] | None = None) -> list[int]:
+    """Frames where track k turns back on itself (out of order frames) with no floor or object
     contact to explain it. A bounce turns vertically, at the floor and at the top of each hop
     (_gravity_turn); a shuffled track turns anywhere."""
+    o = d.objects[k]
     idx = np.flatnonzero(o.visible)
     p = to_world(o.centre, d.camera_path)
     low = float(np.nanmax(p[idx, 1])) if len(idx) else 0.0
-    k = next(i for i, q in enumerate(d.objects) if q is o)
     out = []
     for a, b, c in zip(idx[:-2], idx[1:-1], idx[2:]):
         if c - a != 2 or d.shot[a] != d.shot[c] or b in contacts:
@@ -309,7 +309,7 @@ def _reversals(o: ObjectTrack, d: Description, contacts: set[int], severity: lis
         # How clearly a turn back: steps from half TURN_STEP to twice it, turning from 90° to 150°.
         soft = _ramp(min(n0, n1), 0.5 * TURN_STEP, 2.0 * TURN_STEP) * _ramp(-float(s0 @ s1) / max(n0 * n1, 1e-12), 0.0, 0.85)
         explained = (o.motion == "bounce" and _gravity_turn(s0, s1, p[b, 1], low, d.fps)) \
-            or _wall_turn(o, d, int(b), s0, s1) or (changes is not None and _collision(d, k, int(c), s1 - s0, changes))
+            or _wall_turn(o, d, int(b), s0, s1) or _collision(d, k, int(c), s1 - s0, changes)
         if min(n0, n1) < TURN_STEP or float(s0 @ s1) > -0.5 * n0 * n1:
             if severity is not None and soft > 0 and not explained:
                 severity.append(soft)
@@ -349,8 +349,8 @@ def smoothness(d: Description) -> DimScore:
         n_steps += steps
         sev: list[float] = []
         contacts = _contact_frames(d, k)
-        j = _jumps(o, d, sev, changes)
-        r = _reversals(o, d, contacts, sev, changes)
+        j = _jumps(d, k, changes, sev)
+        r = _reversals(d, k, contacts, changes, sev)
         bad += len(j) + len(r)
         # The value counts events by how clear they are and tracks by how clearly seen, so an
         # event or a track at a threshold moves it a little, not by a whole event.

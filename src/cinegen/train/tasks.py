@@ -167,7 +167,6 @@ def model_folder(name: str | Path) -> Path:
 
 
 def load_vae(folder: str | Path) -> VideoVAE:
-    folder = model_folder(folder)
     config = load_config(folder)
     if "vae" not in config:
         raise CheckpointError(f"{folder}/config.json has no 'vae' section")
