@@ -17,6 +17,7 @@ Inline form: "4s: a red ball bouncing | 3s close-up: the ball rolls left".
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,9 @@ import yaml
 
 from cinegen.common.errors import InputError
 from cinegen.pipeline.framing import reframe, subject_centre
+from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import MAX_SECONDS
-from cinegen.pipeline.inputs import fit_image
+from cinegen.pipeline.modes import CONTEXT_FRAMES
 from cinegen.pipeline.pipeline import Condition
 
 FRAMINGS = ("wide", "medium", "close-up")
@@ -140,23 +142,53 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
     the subjects at its start (framing.py). From the second shot on, the first shot's opening frame,
     as a clean latent, is every window's memory frame (Condition.memory), so the subjects stay the
     same objects across cuts (models trained without memory batches get independent shots).
+
+    A cut to another framing cuts on the action: the new shot continues the wide view where the shot
+    before it ended (its last CONTEXT_FRAMES frames held clean, as extend-forward does), so the
+    subjects at the cut are the very objects just seen, only framed anew. A cut between two shots of
+    the same framing is a jump in time: a new take beside the memory frame, so the cut shows.
     """
     fps = kw.pop("fps", None) or board.fps or pipe.defaults["fps"]
     marker = pipe.marker()
     sent = 0
     memory = None
+    tail = None  # the last CONTEXT_FRAMES frames of the shot before, wide view, at the generated size
     for k, shot in enumerate(board.shots):
         req = pipe.request(board.scene_prompt(shot), seconds=shot.seconds, fps=fps, seed=seed + k, **kw)
         text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
-        cond = Condition(memory=memory) if memory is not None else None
+        if tail is not None and shot.framing != board.shots[k - 1].framing:
+            stream = _continued(pipe, req, text, tail, memory, progress)
+        else:
+            cond = Condition(memory=memory) if memory is not None else None
+            stream = pipe.frames_stream(req, text, cond, progress=progress, mark=False)
         centre = None
-        for chunk in pipe.frames_stream(req, text, cond, progress=progress, mark=False):
+        seen: list[np.ndarray] = []
+        for chunk in stream:
+            wide = fit_video(chunk, *req.gen_size) if chunk.shape[1:3] != req.gen_size else chunk
+            seen = (seen + [wide])[-CONTEXT_FRAMES:]
             if centre is None:
                 centre = subject_centre(chunk[0])
                 if k == 0 and len(board.shots) > 1:  # back to the generated size if cropped to the asked one
-                    memory = pipe.encode_frames(fit_image(chunk[0], *req.gen_size)[None])[:, 0]
+                    memory = pipe.encode_frames(wide[:1])[:, 0]
             chunk = reframe(chunk, shot.framing, centre)
             if marker is not None:
                 chunk = marker(chunk, sent)
             sent += len(chunk)
+            yield chunk
+        tail = np.concatenate(seen)[-CONTEXT_FRAMES:]
+
+
+def _continued(pipe, req, text: str, tail: np.ndarray, memory, progress) -> Iterator[np.ndarray]:
+    """req.n_frames frames that follow `tail` (wide view): its latents held clean, its decode dropped."""
+    z = pipe.encode_frames(tail)
+    n_ctx = z.shape[1]
+    cond = Condition(latents=z, index=list(range(n_ctx)), memory=memory)
+    n_latent = n_ctx + math.ceil(req.n_frames / pipe.vae.cfg.temporal_down)
+    skip, left = len(tail), req.n_frames
+    for chunk in pipe.frames_stream(req, text, cond, n_latent=n_latent, progress=progress, mark=False):
+        drop = min(skip, len(chunk))
+        chunk, skip = chunk[drop:], skip - drop
+        chunk = chunk[:left]
+        if len(chunk):
+            left -= len(chunk)
             yield chunk
