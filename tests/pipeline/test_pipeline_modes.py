@@ -168,3 +168,71 @@ def test_seam_carry_removes_the_vae_error_and_fades_out():
     assert steps.max() <= 2  # the tint leaves gradually, not in one step
     back = modes._carry(new[::-1], given, decoded, at_end=True)
     assert np.array_equal(back, out[::-1])
+
+
+def _windowed_model(x, t):
+    """A velocity that mixes frames inside a window, position-dependently (like a DiT with positions)."""
+    w = torch.arange(1, x.shape[2] + 1, dtype=x.dtype)[None, None, :, None, None]
+    return torch.cumsum(x * w, dim=2) + t[:, None, :, None, None]
+
+
+def test_circular_velocity_gathers_and_averages_frame_by_frame():
+    fn = modes._circular_velocity(lambda x, t: 2 * x + 1, n_groups=3, width=4, offsets=[0, 2])
+    x = torch.randn(1, 2, 2 + 3, 2, 2)
+    assert torch.allclose(fn(x, torch.zeros(1, 5)), 2 * x + 1)  # a frame-wise model: every copy agrees
+    with pytest.raises(InputError, match="leave some"):
+        modes._circular_velocity(_windowed_model, n_groups=6, width=2, offsets=[0, 4])
+
+
+def test_circular_velocity_has_no_first_group():
+    """With a window at every offset, rotating the loop's groups rotates their velocities: no seam is special."""
+    p, width = 5, 4
+    fn = modes._circular_velocity(_windowed_model, n_groups=p, width=width, offsets=list(range(p)))
+    x = torch.randn(1, 3, p + p, 2, 2, generator=torch.Generator().manual_seed(0))  # image latents, then groups
+    t = torch.full((1, 2 * p), 0.5)
+    v = fn(x, t)
+    for r in (1, 3):
+        perm = [(i + r) % p for i in range(p)]
+        xr = torch.cat([x[:, :, perm], x[:, :, [p + i for i in perm]]], dim=2)  # window s now reads what s + r did
+        vr = fn(xr, t)
+        assert torch.allclose(vr[:, :, p:], v[:, :, [p + i for i in perm]], atol=1e-5)
+        assert torch.allclose(vr[:, :, :p], v[:, :, perm], atol=1e-5)
+
+
+def test_loop_repeats_as_one_continuous_decode(tiny_pipe, monkeypatch):
+    """The loop's frames are what the decoder gives on every later repeat of its latent period, so the
+    wrap (last frame → first) is a step of one continuous decode, like every other step."""
+    seen = []
+    real = tiny_pipe.decode_stream
+
+    def spy(latents):
+        seen.append(list(latents))
+        return real(iter(seen[-1]))
+
+    monkeypatch.setattr(tiny_pipe, "decode_stream", spy)
+    lp = modes.loop(tiny_pipe, "a ball", seconds=2, mark=False).frames
+    assert lp.shape == (16, 32, 32, 3)
+    first, groups = seen[0][0], seen[0][1:5]
+    longer = np.concatenate(list(real(iter([first] + groups * 4))))  # the period played three more times
+    start = 1 + 2 * 16 + modes.LOOP_PHASE  # the same phase two periods later
+    repeat = np.concatenate([longer[start : start + 16], longer[start + 16 : start + 17]])
+    assert np.abs(repeat[:16].astype(int) - lp).max() <= 1
+    assert np.abs(repeat[16].astype(int) - lp[0]).max() <= 1  # what follows the last frame is the first
+
+
+def test_extend_context_sizes(tiny_pipe, monkeypatch):
+    """Forward holds up to 9 last frames (3 latents); backward the first 4k ≤ 8 frames as 4-frame groups,
+    after an image latent and the new groups."""
+    conds = []
+    real = tiny_pipe.sample_latents
+
+    def spy(req, text, cond=None, n_latent=None, progress=None):
+        conds.append((cond.index, n_latent))
+        return real(req, text, cond, n_latent, progress)
+
+    monkeypatch.setattr(tiny_pipe, "sample_latents", spy)
+    modes.extend(tiny_pipe, "a ball", _video(13), "forward", seconds=1, mark=False)
+    modes.extend(tiny_pipe, "a ball", _video(5), "forward", seconds=1, mark=False)
+    back = modes.extend(tiny_pipe, "a ball", _video(13), "backward", seconds=1, mark=False)
+    assert conds == [([0, 1, 2], 5), ([0, 1], 4), ([3, 4], 5)]
+    assert len(back.frames) == 8 + 13

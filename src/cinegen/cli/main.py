@@ -42,7 +42,7 @@ def generate(
     connect: Optional[List[Path]] = typer.Option(None, "--connect", help="two videos: a transition from A to B (give --connect twice, or A B)"),
     loop: bool = typer.Option(False, "--loop", help="make a video that plays seamlessly on repeat"),
     edit: Optional[Path] = typer.Option(None, "--edit", help="change this video per the prompt, keeping its motion"),
-    strength: float = typer.Option(0.6, "--strength", help="with --edit: 0 keeps the source, 1 ignores it"),
+    strength: float = typer.Option(L.EDIT_STRENGTH, "--strength", help="with --edit: 0 keeps the source, 1 ignores it"),
     storyboard: Optional[str] = typer.Option(None, "--storyboard", help="a YAML/JSON storyboard file, or inline '4s: shot one | 3s close-up: shot two'"),
     label: bool = typer.Option(False, "--label", help="add a small visible 'AI-generated' label in a corner"),
     no_expand: bool = typer.Option(False, "--no-expand", help="encode the prompt as written, without expansion"),

@@ -12,6 +12,7 @@ MAX_SECONDS = 120.0
 MIN_FPS, MAX_FPS = 1.0, 60.0
 MAX_STEPS = 200
 MAX_GUIDANCE = 30.0
+EDIT_STRENGTH = 0.55  # SDEdit's default t (bench_modes: 0.6 moved tracks 0.109 of the frame, target 0.10; 0.55 0.090)
 SIDE_MULTIPLE = 16  # VAE space factor × DiT patch (8×2 or 4×4): sizes are generated at multiples of 16, then cropped
 
 

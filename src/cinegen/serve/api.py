@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cinegen.common.atomic import atomic_path
 from cinegen.common.errors import InputError
+from cinegen.pipeline.limits import EDIT_STRENGTH
 from cinegen.serve import outputs as O
 from cinegen.serve.config import ServeConfig
 from cinegen.serve.errors import ApiError, bad_request, not_found
@@ -360,7 +361,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
 
     @app.post("/v1/videos/{video_id}/remix", response_model=Video, tags=["videos"], **R)
     def remix_video(video_id: str, body: RemixBody, key_id: str = Depends(auth)) -> dict:
-        """A new video: the completed one edited toward a new prompt (SDEdit; `strength`, default 0.6)."""
+        """A new video: the completed one edited toward a new prompt (SDEdit; `strength`, default 0.55)."""
         src_row = own_job(video_id, key_id)
         if src_row["status"] != "completed":
             raise bad_request(f"video '{video_id}' is {src_row['status']}, not completed", None, "video_not_ready")
@@ -412,7 +413,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
         prompt: str = Form(...),
         video: Optional[UploadFile] = File(None, description="a video file to edit"),
         video_ref: Optional[str] = Form(None, alias="video[id]", description="or the id of a completed video"),
-        strength: Optional[float] = Form(None, description="0 keeps the source, 1 ignores it (default 0.6)"),
+        strength: Optional[float] = Form(None, description="0 keeps the source, 1 ignores it (default 0.55)"),
         size: Optional[str] = Form(None),
         seed: Optional[int] = Form(None), steps: Optional[int] = Form(None),
         guidance: Optional[float] = Form(None), negative_prompt: Optional[str] = Form(None),
@@ -472,7 +473,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
 
 def check_strength(strength: float | None) -> float:
     if strength is None:
-        return 0.6
+        return EDIT_STRENGTH
     if not (math.isfinite(strength) and 0 < strength <= 1):
         raise bad_request(f"strength must be more than 0 and at most 1, got {strength}", "strength")
     return float(strength)
