@@ -1,12 +1,19 @@
 """What the VAE lets any DiT show: cinegen eval on ground-truth world clips and on their VAE round trips.
 
-    python benchmarks/bench_vae_ceiling.py [--model DIR] [--n 40] [--seconds 4] [--side 64]
+    python benchmarks/bench_vae_ceiling.py [--model DIR] [--against DIR] [--n 40] [--seconds 4] [--side 64]
 
 A DiT makes latents; the pixels a user sees are the VAE's decode of them. So the eval scores of the VAE's
 own reconstructions of ground truth (encode, then decode) bound what the whole model can score on each
 dimension, at the default size and length. For N random world scenes (seeds apart from the training
 caches), each clip is scored against one of its short captions, as rendered and after the round trip,
-side by side. Prints a table; writes benchmarks/results/vae_ceiling.json.
+side by side. With --against, a second model's VAE is scored beside on the same clips and the same
+encoder's latents (the first model's: what a DiT trained on them makes), so two decoders for one DiT are
+compared in one run.
+
+Also per VAE: PSNR by a frame's place in its 4-frame latent group, and the group-boundary step ratio:
+the mean frame-to-frame change into the first frame of each group over the median change inside groups
+(ground truth's own ratio is printed beside; a decoder that jumps at group boundaries reads higher).
+Prints a table; writes benchmarks/results/vae_ceiling.json.
 """
 from __future__ import annotations
 
@@ -21,9 +28,18 @@ RESULTS = Path(__file__).parent / "results" / "vae_ceiling.json"
 SEED0 = 900_000  # the latent caches use seeds from 50,000,000 on, the VAE's training clips from 0
 
 
+def boundary_ratio(frames: np.ndarray) -> float:
+    """Mean frame step into each group's first frame (frames 5, 9, ...) over the median step inside groups."""
+    steps = np.abs(np.diff(frames.astype(np.float64), axis=0)).mean(axis=(1, 2, 3))  # steps[t-1]: into frame t
+    into_first = np.arange(4, len(steps), 4)
+    inside = np.setdiff1d(np.arange(len(steps)), into_first)
+    return float(steps[into_first].mean() / max(float(np.median(steps[inside])), 1e-3))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
+    ap.add_argument("--against", default=None, help="a second checkpoint folder whose VAE decodes the same latents")
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--side", type=int, default=64)
@@ -35,36 +51,61 @@ def main() -> None:
     from cinegen.pipeline.pipeline import frames_to_tensor, tensor_to_frames
     from cinegen.world import make_captions, render, sample_scene
 
-    vae = Pipeline.from_pretrained(a.model).vae
+    vaes = {"vae": Pipeline.from_pretrained(a.model).vae}
+    if a.against:
+        vaes["against"] = Pipeline.from_pretrained(a.against).vae
     n_frames = 1 + 4 * round(a.seconds * a.fps / 4)
-    scores: dict[str, dict[str, list[float]]] = {"truth": {d: [] for d in DIMENSIONS}, "vae": {d: [] for d in DIMENSIONS}}
-    psnr = []
+    scores = {name: {d: [] for d in DIMENSIONS} for name in ["truth", *vaes]}
+    psnr = {name: [] for name in vaes}
+    ratio = {name: [] for name in ["truth", *vaes]}
     for i in range(a.n):
         spec = sample_scene(SEED0 + i, duration=a.seconds)
         clip = render(spec, a.side, a.side, a.fps, n_frames=n_frames)
         prompt = make_captions(spec, np.random.default_rng(SEED0 + i)).short[0]
+        videos = {"truth": clip.frames}
         with torch.inference_mode():
-            rec = tensor_to_frames(vae.decode(vae.encode(frames_to_tensor(clip.frames))))
-        mse = np.mean((rec.astype(np.float64) - clip.frames.astype(np.float64)) ** 2)
-        psnr.append(10 * np.log10(255.0**2 / max(mse, 1e-9)))
-        for name, frames in (("truth", clip.frames), ("vae", rec)):
+            z = vaes["vae"].encode(frames_to_tensor(clip.frames))
+            for name, vae in vaes.items():
+                videos[name] = tensor_to_frames(vae.decode(z))
+        for name, frames in videos.items():
+            ratio[name].append(boundary_ratio(frames))
+            if name != "truth":
+                err = ((frames.astype(np.float64) - clip.frames.astype(np.float64)) ** 2).mean(axis=(1, 2, 3))
+                psnr[name].append(10 * np.log10(255.0**2 / np.maximum(err, 1e-9)))  # (T,) per frame
             for d, s in evaluate_video(frames, a.fps, prompt)["scores"].items():
                 if s["value"] is not None:
                     scores[name][d].append(s["value"])
+    names = list(vaes)
+    label = {"vae": a.model or "shipped", "against": a.against}
+    print(f"{a.n} world clips, {a.seconds:g} s at {a.side}x{a.side}, {a.fps:g} fps; latents of {label['vae']}'s encoder")
+    summary = {}
+    for name in names:
+        p = np.array(psnr[name])  # (N, T)
+        by_place = [float(p[:, [t for t in range(1, n_frames) if (t - 1) % 4 == k]].mean()) for k in range(4)]
+        summary[name] = {"model": label[name], "psnr_db": float(p.mean()), "psnr_frame0_db": float(p[:, 0].mean()),
+                         "psnr_by_place_in_group_db": by_place, "boundary_step_ratio": float(np.mean(ratio[name]))}
+        print(f"  {name:<8} {label[name]}: PSNR {p.mean():.2f} dB (frame 0 {p[:, 0].mean():.2f}; by place in group "
+              f"{' / '.join(f'{v:.2f}' for v in by_place)}), group-boundary step ratio {np.mean(ratio[name]):.2f} "
+              f"(truth {np.mean(ratio['truth']):.2f})")
+    print(f"{'dimension':<12} {'truth':>7} " + " ".join(f"{n:>8} {'95% CI':>15}" for n in names) + f" {'n':>4}")
     rows = []
-    print(f"{a.n} world clips, {a.seconds:g} s at {a.side}x{a.side}, {a.fps:g} fps; VAE round-trip PSNR "
-          f"{np.mean(psnr):.2f} dB")
-    print(f"{'dimension':<12} {'truth':>7} {'VAE':>7} {'95% CI of VAE':>17} {'n':>4}")
     for d in DIMENSIONS:
-        t, v = scores["truth"][d], scores["vae"][d]
-        if not t or not v:
+        t = scores["truth"][d]
+        if not t or not all(scores[n][d] for n in names):
             continue
-        m, lo, hi = mean_ci(v)
-        rows.append({"dimension": d, "truth": float(np.mean(t)), "vae": m, "vae_ci": [lo, hi], "n": len(v)})
-        print(f"{d:<12} {np.mean(t):7.3f} {m:7.3f}    [{lo:.3f}, {hi:.3f}] {len(v):4d}")
+        row = {"dimension": d, "truth": float(np.mean(t)), "n": len(scores[names[0]][d])}
+        cells = []
+        for n in names:
+            m, lo, hi = mean_ci(scores[n][d])
+            row[n], row[f"{n}_ci"] = m, [lo, hi]
+            cells.append(f"{m:8.3f} [{lo:.3f}, {hi:.3f}]")
+        rows.append(row)
+        print(f"{d:<12} {np.mean(t):7.3f} " + " ".join(cells) + f" {row['n']:4d}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"model": a.model or "shipped", "n": a.n, "seconds": a.seconds, "side": a.side,
-                                   "fps": a.fps, "psnr_db": float(np.mean(psnr)), "rows": rows}, indent=1) + "\n")
+    RESULTS.write_text(json.dumps({"model": label["vae"], "against": a.against, "n": a.n, "seconds": a.seconds,
+                                   "side": a.side, "fps": a.fps, "psnr_db": summary["vae"]["psnr_db"],
+                                   "truth_boundary_step_ratio": float(np.mean(ratio["truth"])),
+                                   "vaes": summary, "rows": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,9 @@ class TrainConfig:
     kl_weight: float = 1e-6
     fg_weight: float = 0.0  # weight of pixels unlike the frame's median colour (vae/loss.py pixel_weights)
     crop: int = 0  # train on random crop×crop windows of the rendered frames (0: whole frames); convs don't care
+    # Train the decoder only, from init_from's VAE: the encoder, and so the latent space a DiT was trained
+    # on, stay as they are (a better decoder for a shipped DiT, as Stable Diffusion's ft-MSE decoder was).
+    decoder_only: bool = False
     # hardware
     device: str = "auto"
     compile: bool = False
@@ -59,6 +62,8 @@ class TrainConfig:
             raise InputError("crop must be a multiple of 16 no larger than the frame")
         if self.cooldown < 0 or self.cooldown > self.steps:
             raise InputError("cooldown must be between 0 and steps")
+        if self.decoder_only and (self.kind != "vae" or not self.init_from):
+            raise InputError("decoder_only trains a VAE's decoder from init_from's weights: set kind=vae and init_from")
         if self.batch_size < 1 or self.steps < 1:
             raise InputError("batch_size and steps must be positive")
         if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1 or not 0 <= self.memory_fraction <= 1:

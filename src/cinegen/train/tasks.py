@@ -93,12 +93,14 @@ def dit_preset(name: str, overrides: dict) -> DiTConfig:
 class VAEStep(torch.nn.Module):
     """encode → reparameterise with given noise → decode, as one forward, so DDP sees (and syncs) it."""
 
-    def __init__(self, vae: VideoVAE):
+    def __init__(self, vae: VideoVAE, frozen_encoder: bool = False):
         super().__init__()
         self.vae = vae
+        self.frozen_encoder = frozen_encoder
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor):
-        post = self.vae.encode_dist(x)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen_encoder):
+            post = self.vae.encode_dist(x)
         z = post.mean + torch.exp(0.5 * post.logvar) * eps
         return self.vae.decode_raw(z), post
 
@@ -107,7 +109,9 @@ class VAETask:
     def __init__(self, cfg: TrainConfig, device: torch.device):
         self.cfg, self.device = cfg, device
         self.model = VideoVAE(vae_preset(cfg.model, cfg.model_overrides))
-        self.step_module = VAEStep(self.model)  # what DDP wraps; shares the model's parameters
+        if cfg.decoder_only:
+            self.model.encoder.requires_grad_(False)  # AdamW skips parameters without gradients
+        self.step_module = VAEStep(self.model, cfg.decoder_only)  # what DDP wraps; shares the model's parameters
         self.folder = None
         if cfg.data != "world":
             from cinegen.train.folder import FolderBatches
@@ -144,16 +148,22 @@ class VAETask:
 
     @torch.no_grad()
     def export(self, ema: VideoVAE, out: Path) -> None:
-        """Measure the latent scale on fresh world clips, store it in the config, write the folder."""
-        zs = []
-        for j in range(32):
-            if self.folder is not None:
-                frames = self.folder.batch(10_000_000 + j, range(1))[0][0]
-            else:
-                frames, _ = world_clip(10_000_000 + j, self.cfg, self.cfg.n_frames)
-            zs.append(ema.encode_dist(frames_to_tensor(frames).to(self.device)).mode().flatten())
-        z = torch.cat(zs)
-        vcfg = dataclasses.replace(ema.cfg, latent_mean=float(z.mean()), latent_std=float(z.std()))
+        """Store the latent scale in the config and write the folder. The scale is measured on fresh clips,
+        except for a decoder-only run: its latent space is the frozen encoder's, as the DiT learnt it."""
+        if self.cfg.decoder_only:
+            init = load_config(model_folder(self.cfg.init_from))["vae"]
+            mean, std = float(init["latent_mean"]), float(init["latent_std"])
+        else:
+            zs = []
+            for j in range(32):
+                if self.folder is not None:
+                    frames = self.folder.batch(10_000_000 + j, range(1))[0][0]
+                else:
+                    frames, _ = world_clip(10_000_000 + j, self.cfg, self.cfg.n_frames)
+                zs.append(ema.encode_dist(frames_to_tensor(frames).to(self.device)).mode().flatten())
+            z = torch.cat(zs)
+            mean, std = float(z.mean()), float(z.std())
+        vcfg = dataclasses.replace(ema.cfg, latent_mean=mean, latent_std=std)
         with atomic_dir(out) as tmp:
             save_config(tmp, {"name": "cinegen-vae", "vae": vcfg.to_dict(), "train_vae": self.cfg.to_dict()})
             save_state(tmp, "vae", ema.state_dict())
