@@ -3,6 +3,9 @@ trip, and scoring speed of a 10-second 128×128 video. `python benchmarks/bench_
 
 N ground-truth renders (default 500) of random scenes: 64, 96, 128 and 256 pixels, 8/12/16 fps,
 1 or 2 seconds, one in ten with two shots. Corruptions on N/4 one- and two-object scenes.
+Permanence needs an object that hides and comes back, which random scenes seldom show (about
+one in 40), so N/5 occlusion scenes (validate.occlusion_clip: a mover passing behind a large
+static occluder, 64-128 pixels, 8/12/16 fps) are scored too and reported apart ("occlusion").
 
 `python benchmarks/bench_eval.py --stability [DIR]`: how far scores move under changes that do not
 change what a video shows, on generated videos (the shipped model's, 3 s at 64×64, cached in DIR,
@@ -23,7 +26,8 @@ from cinegen.eval.describe import describe
 from cinegen.eval.parse import expected_from_spec
 from cinegen.eval.score import score_description
 from cinegen.eval.parse import parse
-from cinegen.eval.validate import Case, add_noise, agreement, corruption_rates, lossy_change, score_change
+from cinegen.eval.validate import (Case, add_noise, agreement, corruption_rates, lossy_change, occlusion_clip,
+                                   score_change)
 from cinegen.world.render import render
 from cinegen.world.scene import sample_scene
 
@@ -120,6 +124,8 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
     t0 = time.perf_counter()
     agree = agreement(cases(n, seed=1))
+    occl = agreement([occlusion_clip(70_000 + i, (64, 96, 128)[i % 3], (8.0, 12.0, 16.0)[(i // 3) % 3])
+                      for i in range(max(n // 5, 20))])
     corr = corruption_rates([Case(50_000 + i, 64, 8.0, 1.5, n_objects=1 + i % 2) for i in range(max(n // 4, 20))])
     change, flips = lossy_change([Case(90_000 + i, 128, 8.0, 2.0) for i in range(max(n // 25, 8))])
     res = {
@@ -127,6 +133,7 @@ def main() -> None:
         "agreement": {k: {"rate": agree.rate(k), "n": agree.scored[k]} for k in sorted(agree.scored)},
         # Attributes the render cannot show (validate.observable, from spec and truth), not scored.
         "excluded_unobservable": dict(sorted(agree.excluded.items())),
+        "occlusion": {k: {"rate": occl.rate(k), "n": occl.scored[k]} for k in sorted(occl.scored)},
         "corruptions": corr,
         "lossy_mean_abs_change": change,
         "lossy_verdict_flips": flips,
@@ -139,6 +146,7 @@ def main() -> None:
         print(f"{k:14s} {v['rate']:.3f}  {v['n']:5d}")
     for k, v in res["excluded_unobservable"].items():
         print(f"excluded  {k}: {v}")
+    print("occlusion scenes: " + ", ".join(f"{k} {v['rate']:.3f} (n {v['n']})" for k, v in res["occlusion"].items()))
     print(f"{'corruption':16s} {'dimension':22s} fail   others-pass  n    skipped (subject's motion unobservable)")
     for k, v in corr.items():
         print(f"{k:16s} {v['dimension']:22s} {v['fail_rate']:.3f}  {v['others_pass_rate']:.3f}  {v['n']:4d} "

@@ -126,3 +126,14 @@ def test_sideways_bounce_off_a_wall_is_smooth():
 
     clip = render(sample_scene(100146, duration=1.0, n_objects=None), 96, 96, 12.0)
     assert smoothness(describe(clip.frames, clip.fps)).passed is True
+
+
+def test_small_reframing_over_a_sky_is_a_cut():
+    # Medium to medium, the view shifted by 0.18 of the frame: the smooth sky changes nearly every
+    # pixel but few by more than 24 levels (0.19 of the frame); the background's own change tells
+    # it from an object jumping (seed 100409 of bench_eval, once a green square "jumping" at 8).
+    spec = sample_scene(100409, duration=2.0, n_shots=2)
+    clip = render(spec, 64, 64, 8.0)
+    boundary = int(np.flatnonzero(np.diff(clip.shot))[0]) + 1
+    assert describe(clip.frames, clip.fps).cuts == [boundary]
+

@@ -28,7 +28,7 @@ from cinegen.eval.score import DimScore, score_description
 from cinegen.world.physics import DT, object_states
 from cinegen.world.render import Clip, render
 from cinegen.world.scene import sample_scene
-from cinegen.world.spec import DIRECTIONS
+from cinegen.world.spec import COLOURS, DIRECTIONS, ObjectSpec, SceneSpec
 
 MIN_ARC = 1.0  # radians: an orbit seen over a shorter arc is a gently curved line
 # A heading more than half a sector (22.5°) off the stated direction (a collision) ends a straight
@@ -58,13 +58,34 @@ class Agreement:
     passed: Counter = field(default_factory=Counter)  # dimension -> ground truths it passed
     scored: Counter = field(default_factory=Counter)  # dimension -> ground truths it scored
     excluded: Counter = field(default_factory=Counter)  # "dimension: reason" -> objects left unscored
-    failures: list[tuple[Case, str, str]] = field(default_factory=list)  # (case, dimension, detail)
+    failures: list[tuple[Case | Clip, str, str]] = field(default_factory=list)  # (case or clip, dimension, detail)
 
     def rate(self, dim: str) -> float:
         return self.passed[dim] / max(self.scored[dim], 1)
 
     def rates(self) -> dict[str, float]:
         return {k: self.rate(k) for k in sorted(self.scored)}
+
+
+def occlusion_clip(seed: int, side: int = 64, fps: float = 8.0) -> Clip:
+    """A scene made to test object permanence: a mover passing behind a large static occluder.
+
+    Random scenes seldom hide an object and bring it back (15 gaps in 500), too few for a rate.
+    Here the mover (small or medium, circle or square) starts near one side at the occluder's
+    height and travels straight across at a speed that clears the frame in the clip; the occluder
+    (large, circle, square or hexagon, drawn on top) stands near the middle. Static objects do not
+    collide in the world, so the mover passes behind it and comes back on the far side."""
+    rng = np.random.default_rng(seed)
+    bg = sample_scene(seed, n_objects=1).background
+    ox, oy = rng.uniform(0.4, 0.6), rng.uniform(0.35, 0.65)
+    go_right = bool(rng.integers(2))
+    colours = rng.choice(list(COLOURS), size=2, replace=False)
+    mover = ObjectSpec(str(rng.choice(["circle", "square"])), str(colours[0]), str(rng.choice(["small", "medium"])),
+                       "move", "right" if go_right else "left",
+                       (0.12 if go_right else 0.88, oy + rng.uniform(-0.02, 0.02)), float(rng.uniform(0.35, 0.55)), depth=0)
+    occluder = ObjectSpec(str(rng.choice(["circle", "square", "hexagon"])), str(colours[1]), "large",
+                          start=(ox, oy), depth=1)
+    return render(SceneSpec(bg, (mover, occluder), duration=2.0), side, side, fps)
 
 
 def _motion_unobservable(clip: Clip, i: int) -> str | None:
@@ -131,10 +152,11 @@ def score_clip(clip: Clip, frames: np.ndarray | None = None, fps: float | None =
     return score_description(describe(f, fps or clip.fps), observable(clip)[0])
 
 
-def agreement(cases: list[Case]) -> Agreement:
+def agreement(cases: list[Case] | list[Clip]) -> Agreement:
+    """Agreement over ground-truth renders: Cases, or clips already rendered."""
     out = Agreement()
     for case in cases:
-        clip = case.clip()
+        clip = case.clip() if isinstance(case, Case) else case
         out.excluded.update(observable(clip)[1])
         for dim, s in score_clip(clip).items():
             if s.passed is None:
