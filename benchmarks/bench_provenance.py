@@ -11,11 +11,17 @@ On a shared CPU run it with OMP_NUM_THREADS=1: BLAS threads fighting over busy c
 Generated videos: the shipped default model (Pipeline.from_pretrained(None), whichever weights are
 there) makes short clips for prompts spread over eval/prompts/dev.txt with the watermark off (what
 CINEGEN_WATERMARK=0 gives); each is then marked exactly as Pipeline.marker does, with a known
-generation id so the bits can be checked. Both versions are scored with cinegen.eval: the change
-is what the watermark does to the eval. The unmarked versions join the false-alarm set.
+generation id so the bits can be checked. The unmarked versions join the false-alarm set.
 World renders: when cinegen.world.render exists, else soft synthetic scenes; every second one is
 blurred (sigma 1.2 px) like the soft output of a small generator. Unmarked: world renders and clips
 panned / zoomed over scikit-image photos, each through one of the attacks.
+Eval invariance, on the generated videos and the world renders (prompt: the scene's first short
+caption): each video is scored by cinegen.eval clean, marked, and with two controls of the mark's
+energy in every frame that carry no watermark: a smooth random field (Gaussian-blurred noise, the
+same in every frame, like the mark) and independent pixel noise. Per dimension, paired over videos:
+the mean change with a 95 % interval, the mean |change|, and how many videos flip pass / fail.
+A change the controls show as well is the evaluator's sensitivity to any small perturbation, not
+something the watermark does.
 Cost: one 10-second video generated through the pipeline with the watermark on (its own timing of
 the marking), then written and signed.
 Writes benchmarks/results/provenance.json.
@@ -46,6 +52,7 @@ from cinegen.provenance.watermark import (
     WatermarkResult,
     coded_bits,
     detect_with_bits,
+    detection_threshold,
     model_hash,
 )
 
@@ -72,6 +79,16 @@ def scene_video(seed: int, t: int, size: int) -> np.ndarray:
         blob = np.exp(-((xx - p[0] - v[0] * i) ** 2 + (yy - p[1] - v[1] * i) ** 2) / 0.0128)[..., None]
         frames.append(bg * (1 - blob) + colour * blob)
     return np.clip(np.rint(np.stack(frames)), 0, 255).astype(np.uint8)
+
+
+def scene_prompt(seed: int, t: int) -> str | None:
+    """The first short caption of the scene scene_video(seed, t, ...) renders (None without the world package)."""
+    try:
+        from cinegen.world import sample_scene  # type: ignore[attr-defined]
+        from cinegen.world.captions import make_captions
+    except ImportError:
+        return None
+    return make_captions(sample_scene(seed, duration=(t - 1) / 8), np.random.default_rng(seed)).short[0]
 
 
 def soft(video: np.ndarray, sigma: float = 1.2) -> np.ndarray:
@@ -115,13 +132,13 @@ class AttackTable:
     """Per-attack detection, exact payload and raw bit accuracy over marked videos."""
 
     def __init__(self) -> None:
-        self.rows = {k: {"detected": 0, "exact": 0, "bit_acc": []} for k in standard_attacks()}
+        self.rows = {k: {"detected": 0, "exact": 0, "bit_acc": [], "score": []} for k in standard_attacks()}
         self.psnr: list[float] = []
 
     def add(self, video: np.ndarray, payload: bytes, fps: float, seed: int) -> np.ndarray:
         """Mark `video`, run every attack on it, record; returns the marked video."""
         marked = embed_watermark(video, payload)
-        self.psnr.append(10 * np.log10(255**2 / max(1e-12, ((marked.astype(np.float64) - video) ** 2).mean())))
+        self.psnr.append(psnr(marked, video))
         truth = coded_bits(payload)
         for name, attack in standard_attacks(fps=fps, seed=seed).items():
             res, bits = detect_with_bits(attack(marked))
@@ -129,14 +146,17 @@ class AttackTable:
             row["detected"] += res.detected
             row["exact"] += res.payload == payload
             row["bit_acc"].append(float((bits == truth).mean()))
+            row["score"].append(res.score)
         return marked
 
     def summary(self) -> dict:
         n = len(self.psnr)
         return {
             "videos": n, "psnr_min_db": float(min(self.psnr)), "psnr_mean_db": float(np.mean(self.psnr)),
+            "detect_threshold_score": detection_threshold(),
             "attacks": {k: {"detection_rate": v["detected"] / n, "payload_exact_rate": v["exact"] / n,
-                            "bit_accuracy": float(np.mean(v["bit_acc"]))} for k, v in self.rows.items()},
+                            "bit_accuracy": float(np.mean(v["bit_acc"])), "min_score": float(np.min(v["score"])),
+                            "p5_score": float(np.percentile(v["score"], 5))} for k, v in self.rows.items()},
         }
 
 
@@ -157,26 +177,77 @@ class FalseAlarms:
                 "p_below_q": {q: float((p < q).mean()) if len(p) else None for q in (0.1, 0.01, 0.001)}}
 
 
-def eval_scores(frames: np.ndarray, fps: float, prompt: str) -> dict[str, float | None]:
+Scores = dict[str, tuple[float | None, bool | None]]
+VARIANTS = ("mark", "control_smooth", "control_noise")
+
+
+def eval_scores(frames: np.ndarray, fps: float, prompt: str) -> Scores:
     from cinegen.eval.report import evaluate_video
 
-    return {dim: s["value"] for dim, s in evaluate_video(frames, fps, prompt)["scores"].items()}
+    return {dim: (s["value"], s["passed"]) for dim, s in evaluate_video(frames, fps, prompt)["scores"].items()}
 
 
-def score_change(pairs: list[tuple[dict, dict]]) -> dict:
-    """Mean |marked − unmarked| eval score per dimension and overall, and the change of each dimension's mean."""
-    per_dim: dict[str, dict] = {}
-    every: list[float] = []
-    for dim in pairs[0][0]:
-        both = [(a[dim], b[dim]) for a, b in pairs if a[dim] is not None and b[dim] is not None]
-        if not both:
-            continue
-        a, b = np.asarray(both, dtype=np.float64).T
-        every += list(np.abs(b - a))
-        per_dim[dim] = {"n": len(a), "mean_abs_change": float(np.abs(b - a).mean()),
-                        "max_abs_change": float(np.abs(b - a).max()), "change_of_mean": float(b.mean() - a.mean())}
-    return {"per_dimension": per_dim, "overall_mean_abs_change": float(np.mean(every)),
-            "overall_max_abs_change": float(np.max(every))}
+def controls(video: np.ndarray, marked: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    """Perturbations with the mark's squared change in every frame and no watermark in them.
+
+    control_smooth: one Gaussian-blurred noise field (sigma 1/24 of the frame, about the scale of
+    the mark's bumps), the same in every frame as the mark nearly is; control_noise: independent
+    noise in every pixel. Both rounded to uint8 like the mark.
+    """
+    from scipy.ndimage import gaussian_filter
+
+    t, h, w, _ = video.shape
+    energy = ((marked.astype(np.float64) - video) ** 2).reshape(t, -1).sum(axis=1)  # (T,)
+    rng = np.random.default_rng([seed, 7])
+    field = gaussian_filter(rng.standard_normal((h, w, 3)), (h / 24, w / 24, 0))
+    smooth = np.broadcast_to(field / np.linalg.norm(field), video.shape)
+    noise = rng.standard_normal(video.shape)
+    noise /= np.linalg.norm(noise.reshape(t, -1), axis=1)[:, None, None, None]
+    scale = np.sqrt(energy)[:, None, None, None]
+    return {name: np.clip(np.rint(video + scale * p), 0, 255).astype(np.uint8)
+            for name, p in (("control_smooth", smooth), ("control_noise", noise))}
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / max(1e-12, ((a.astype(np.float64) - b) ** 2).mean())))
+
+
+class EvalInvariance:
+    """cinegen.eval scores of each video clean, marked and under the two controls, compared in pairs."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Scores]] = []
+        self.psnr: dict[str, list[float]] = {k: [] for k in VARIANTS}
+
+    def add(self, video: np.ndarray, marked: np.ndarray, fps: float, prompt: str, seed: int) -> None:
+        versions = {"mark": marked, **controls(video, marked, seed)}
+        row = {"clean": eval_scores(video, fps, prompt)}
+        for name, frames in versions.items():
+            row[name] = eval_scores(frames, fps, prompt)
+            self.psnr[name].append(psnr(frames, video))
+        self.rows.append(row)
+
+    def summary(self) -> dict:
+        from scipy.stats import t as student_t
+
+        out: dict = {"videos": len(self.rows), "psnr_mean_db": {k: float(np.mean(v)) for k, v in self.psnr.items()}}
+        for name in VARIANTS:
+            dims: dict[str, dict] = {}
+            for dim in self.rows[0]["clean"] if self.rows else ():
+                both = [(r["clean"][dim], r[name][dim]) for r in self.rows
+                        if r["clean"][dim][0] is not None and r[name][dim][0] is not None]
+                if not both:
+                    continue
+                d = np.array([b[0] - a[0] for a, b in both])
+                half = float(student_t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+                dims[dim] = {"n": len(d), "mean_change": float(d.mean()),
+                             "ci95": [float(d.mean() - half), float(d.mean() + half)],
+                             "mean_abs_change": float(np.abs(d).mean()),
+                             "flips_to_pass": sum(bool(b[1]) and not a[1] for a, b in both),
+                             "flips_to_fail": sum(bool(a[1]) and not b[1] for a, b in both)}
+            out[name] = dims
+            out[f"{name}_flips"] = sum(v["flips_to_pass"] + v["flips_to_fail"] for v in dims.values())
+        return out
 
 
 def load_pipeline():
@@ -208,23 +279,27 @@ def generated_videos(pipe, n: int, seconds: float, cache: Path | None = None) ->
 
 
 def bench_generated(pipe, n: int, seconds: float, unmarked: FalseAlarms, cache: Path | None = None) -> dict:
-    table, pairs = AttackTable(), []
+    table, inv = AttackTable(), EvalInvariance()
     t0 = time.perf_counter()
     for i, (prompt, frames, fps) in enumerate(generated_videos(pipe, n, seconds, cache)):
         marked = table.add(frames, make_payload(pipe.name, i), fps, seed=i)  # as Pipeline.marker, known id
-        pairs.append((eval_scores(frames, fps, prompt), eval_scores(marked, fps, prompt)))
+        inv.add(frames, marked, fps, prompt, seed=i)
         unmarked.add(frames, fps, seed=i)
         if (i + 1) % 10 == 0:
             print(f"  generated {i + 1}/{n} ({time.perf_counter() - t0:.0f} s)", file=sys.stderr, flush=True)
-    return {**table.summary(), "seconds": seconds, "model": pipe.name, "eval_change": score_change(pairs)}
+    return {**table.summary(), "seconds": seconds, "model": pipe.name, "eval_invariance": inv.summary()}
 
 
 def bench_world(n: int, frames: int, size: int) -> dict:
-    table = AttackTable()
+    table, inv = AttackTable(), EvalInvariance()
     for i in range(n):
         video = scene_video(i, frames, size)
-        table.add(soft(video) if i % 2 == 1 else video, make_payload("bench-model", i), 8.0, seed=i)
-    return table.summary()
+        video = soft(video) if i % 2 == 1 else video
+        marked = table.add(video, make_payload("bench-model", i), 8.0, seed=i)
+        prompt = scene_prompt(i, frames)
+        if prompt is not None:
+            inv.add(video, marked, 8.0, prompt, seed=i)
+    return {**table.summary(), "eval_invariance": inv.summary() if inv.rows else None}
 
 
 def bench_cost(pipe, size: int, generation_seconds: float) -> dict:
@@ -255,10 +330,28 @@ def bench_cost(pipe, size: int, generation_seconds: float) -> dict:
 
 def print_table(title: str, summary: dict) -> None:
     print(f"\n{title}: {summary['videos']} videos, PSNR min {summary['psnr_min_db']:.2f} dB, "
-          f"mean {summary['psnr_mean_db']:.2f} dB")
-    print(f"{'attack':18s} {'detect':>7s} {'exact':>7s} {'bit acc':>8s}")
+          f"mean {summary['psnr_mean_db']:.2f} dB; sync score (t) detects above {summary['detect_threshold_score']:.2f}")
+    print(f"{'attack':18s} {'detect':>7s} {'exact':>7s} {'bit acc':>8s} {'min t':>6s} {'p5 t':>6s}")
     for k, v in summary["attacks"].items():
-        print(f"{k:18s} {v['detection_rate']:7.3f} {v['payload_exact_rate']:7.3f} {v['bit_accuracy']:8.3f}")
+        print(f"{k:18s} {v['detection_rate']:7.3f} {v['payload_exact_rate']:7.3f} {v['bit_accuracy']:8.3f} "
+              f"{v['min_score']:6.2f} {v['p5_score']:6.2f}")
+
+
+def print_invariance(title: str, inv: dict | None) -> None:
+    """Per dimension and version: mean change [95 % interval] and videos flipped (to pass / to fail)."""
+    if not inv:
+        return
+    print(f"\neval invariance, {title}: {inv['videos']} videos, paired change vs clean; PSNR "
+          + ", ".join(f"{k} {v:.2f} dB" for k, v in inv["psnr_mean_db"].items()))
+    print(f"{'dimension':12s} {'n':>3s}  " + "  ".join(f"{k:>29s}" for k in VARIANTS))
+    for dim, v in inv["mark"].items():
+        cells = []
+        for k in VARIANTS:
+            c = inv[k].get(dim)
+            cells.append(f"{c['mean_change']:+.3f} [{c['ci95'][0]:+.3f},{c['ci95'][1]:+.3f}] "
+                         f"{c['flips_to_pass']:2d}/{c['flips_to_fail']:<2d}" if c else "")
+        print(f"{dim:12s} {v['n']:3d}  " + "  ".join(f"{c:>29s}" for c in cells))
+    print(f"{'flips, all':12s} {'':3s}  " + "  ".join(f"{inv[k + '_flips']:>29d}" for k in VARIANTS))
 
 
 def main() -> None:
@@ -291,12 +384,10 @@ def main() -> None:
 
     if "generated" in result:
         print_table(f"generated by {result['generated']['model']} ({args.gen_seconds:g} s each)", result["generated"])
-        ch = result["generated"]["eval_change"]
-        print("eval score change with the watermark (mean |Δ|, max |Δ|, Δ of the mean):")
-        for dim, v in ch["per_dimension"].items():
-            print(f"  {dim:12s} n={v['n']:3d} {v['mean_abs_change']:.4f} {v['max_abs_change']:.4f} {v['change_of_mean']:+.4f}")
-        print(f"  overall      {ch['overall_mean_abs_change']:.4f} {ch['overall_max_abs_change']:.4f}")
     print_table("world renders", result["world"])
+    if "generated" in result:
+        print_invariance("generated", result["generated"]["eval_invariance"])
+    print_invariance("world renders", result["world"]["eval_invariance"])
     u = result["unmarked"]
     print(f"\nunmarked: false alarms {u['false_alarms']}/{u['videos']} (min p {u['min_p_false_alarm']:.2g}); "
           f"fraction of p below 0.1 / 0.01 / 0.001 = {u['p_below_q'][0.1]:.3f} / {u['p_below_q'][0.01]:.3f} / "

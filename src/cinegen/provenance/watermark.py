@@ -26,6 +26,14 @@ Design, for tiny frames (64×64 at 8 fps) that may be re-encoded, halved, croppe
   Student-t (n - 1) for any content independent of the key; p_false_alarm =
   min_h P(t_{n-1} > t_h) / s_h over the H crop scales tried, a weighted union bound with shares
   s_h summing to 1 (most to the uncropped frame).
+- Off objects. An evaluator finds objects as pixels that stand out from a plain or graded background
+  and reads shape, size and tracks from their rims, where a level or two decides which pixels
+  belong (measured on 100 of the shipped model's videos: a random smooth change at this PSNR flips
+  76 pass / fail verdicts of cinegen.eval; the same energy kept off its objects grown 3 px, 21).
+  So the pattern is multiplied by a mask that is 0 on objects and next to them (_quiet_mask), the
+  flat background takes the whole budget, and the reader leaves the same pixels out. The mask is
+  computed from the pixels alone and continuous in them, so the detector finds nearly the same one
+  in marked, re-encoded frames, and the false-alarm test stays exact (it is the content's).
 - Headroom dots for near-white videos. Brightening a video whose background sits near 255 clips
   nearly every pixel to 255 and erases any additive mark there. So a few key-placed pixels keep
   their blue channel (the least visible one) at or below headroom_level: after such an attack they
@@ -46,7 +54,7 @@ from functools import lru_cache
 import numpy as np
 import reedsolo
 from scipy.linalg import eigh, null_space
-from scipy.ndimage import maximum_filter
+from scipy.ndimage import maximum_filter, maximum_filter1d, uniform_filter
 
 from cinegen.common.errors import InputError
 
@@ -88,6 +96,9 @@ class WatermarkConfig:
     headroom_when: float = 0.5  # dots only in frames where this share of pixels is near-white (all channels above the level)
     open_level: int = 250  # the detector counts a pixel whose blue is below this as unclipped
     headroom_alpha: float = 0.01  # the dots' share of the false-alarm allowance (weighted union bound)
+    object_level: float = 16.0  # pixels this far (max over RGB) from their row's median are objects: no mark there (0: mark everywhere; 10: no fewer eval flips, more payload errors)
+    object_grow: int = 2  # the object mask grows by this many pixels: the mark stays off the rims too (3: no fewer eval flips, less CRF-35 margin)
+    object_max_share: float = 0.3  # above this share of object pixels a frame's mask fades out, by 0.5 it is marked everywhere (0.4: fewer eval flips, a CRF-35 miss)
 
     def __post_init__(self) -> None:
         if not 4 <= self.grid <= 32:
@@ -139,6 +150,12 @@ class WatermarkConfig:
             raise InputError(f"headroom_alpha must be in (0, 1), got {self.headroom_alpha}")
         if not 0.0 <= self.headroom_when <= 1.0:
             raise InputError(f"headroom_when must be in [0, 1], got {self.headroom_when}")
+        if not self.object_level >= 0:
+            raise InputError(f"object_level must be >= 0, got {self.object_level}")
+        if not 0 <= self.object_grow <= 16:
+            raise InputError(f"object_grow must be in [0, 16], got {self.object_grow}")
+        if not 0.0 <= self.object_max_share <= 1.0:
+            raise InputError(f"object_max_share must be in [0, 1], got {self.object_max_share}")
 
 
 @dataclass(frozen=True)
@@ -273,7 +290,7 @@ def _kept(cfg: WatermarkConfig) -> np.ndarray:
 
 
 def _masked_gradients(
-    x: np.ndarray, cfg: WatermarkConfig
+    x: np.ndarray, cfg: WatermarkConfig, quiet: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pixel differences (..., 3, H-1, W) and (..., 3, H, W-1) of opponent frames, zero near edges,
     and the masks (..., H-1, W), (..., H, W-1) that kept them (1 kept, 0 dropped).
@@ -286,6 +303,9 @@ def _masked_gradients(
     size = (1,) * (x.ndim - 3) + (3, 3)
     my = (maximum_filter(np.abs(gy).max(axis=-3), size=size, mode="nearest") <= cfg.edge_threshold).astype(gy.dtype)
     mx = (maximum_filter(np.abs(gx).max(axis=-3), size=size, mode="nearest") <= cfg.edge_threshold).astype(gx.dtype)
+    if quiet is not None:  # (..., H, W): no mark is written on objects, so none is read there either
+        my *= (quiet[..., 1:, :] * quiet[..., :-1, :]).astype(my.dtype)
+        mx *= (quiet[..., :, 1:] * quiet[..., :, :-1]).astype(mx.dtype)
     gy *= my[..., None, :, :]
     gx *= mx[..., None, :, :]
     return gy, gx, my, mx
@@ -324,9 +344,9 @@ def _project(
     return c[..., _kept(cfg)]
 
 
-def _read(x: np.ndarray, visible: float, cfg: WatermarkConfig) -> np.ndarray:
-    """Readings (..., N) of opponent-axis frames (..., 3, H, W)."""
-    return _project(*_masked_gradients(x, cfg), visible, cfg)
+def _read(x: np.ndarray, visible: float, cfg: WatermarkConfig, quiet: np.ndarray | None = None) -> np.ndarray:
+    """Readings (..., N) of opponent-axis frames (..., 3, H, W), objects left out where quiet (..., H, W) is 0."""
+    return _project(*_masked_gradients(x, cfg, quiet), visible, cfg)
 
 
 def _write(r: np.ndarray, h: int, w: int, cfg: WatermarkConfig) -> np.ndarray:
@@ -478,7 +498,8 @@ def embed_watermark(
             level, cost = _dot_levels(chunk, dots, cfg.headroom_share * total, cfg)
             budget -= cost
         x = _opponent(chunk)  # (T, 3, H, W)
-        read = _read(x, 1.0, cfg)  # (T, N)
+        quiet = _quiet_mask(chunk, cfg)  # (T, H, W): 0 on objects, where the mark is left out
+        read = _read(x, 1.0, cfg, quiet)  # (T, N)
         host = read @ dirs.T  # (T, K) the carriers' coefficients now
         # The picture's readings off the carriers are what the detector's score is normalised by:
         # cancel them too, within cancel_share of the budget, so the sync stands out after attacks.
@@ -487,18 +508,47 @@ def embed_watermark(
         kappa = np.minimum(1.0, np.sqrt(cfg.cancel_share * budget / np.maximum(off_energy, 1e-12)))  # (T,)
         mu = _fit_margin(host, target, want, budget - kappa**2 * off_energy)  # (T,)
         delta = _changes(host, target, want, mu) @ dirs - kappa[:, None] * off  # (T, N) reading change
-        # The reader ignores the mark where the picture has edges, so the first change reads a
-        # little short: read again and top up, then keep the total within the budget.
-        again = _read(x + _write(delta, h, w, cfg), 1.0, cfg) @ dirs.T
+        # The reader ignores the mark where the picture has edges and the pattern is left out on
+        # objects, so the first change reads a little short: read again and top up, then scale
+        # the pattern to the budget (up, when the mask took some of it; more top-ups: measured, no gain).
+        again = _read(x + quiet[:, None] * _write(delta, h, w, cfg), 1.0, cfg, quiet) @ dirs.T
         delta = delta + _changes(again, target, want, mu) @ dirs
-        delta *= np.minimum(1.0, np.sqrt(budget / np.maximum((delta**2).sum(axis=1), 1e-12)))[:, None]
-        rgb = np.moveaxis(_write(delta, h, w, cfg), 1, -1) @ _OPPONENT  # (T, H, W, 3)
+        pattern = quiet[:, None] * _write(delta, h, w, cfg)  # (T, 3, H, W)
+        pattern *= np.sqrt(budget / np.maximum((pattern**2).sum(axis=(1, 2, 3)), 1e-12))[:, None, None, None]
+        rgb = np.moveaxis(pattern, 1, -1) @ _OPPONENT  # (T, H, W, 3)
         marked = np.clip(np.rint(chunk + rgb), 0, 255).astype(np.uint8)
         if dots is not None:
             flat = marked.reshape(len(chunk), -1, 3)  # a view: writes land in `marked`
             flat[:, dots, 2] = np.minimum(flat[:, dots, 2], level[:, None]).astype(np.uint8)
         out[start : start + 32] = marked
     return out
+
+
+def _quiet_mask(chunk: np.ndarray, cfg: WatermarkConfig) -> np.ndarray:
+    """(T, H, W) in [0, 1]: how much of the mark each pixel carries, near 0 on objects and their rims.
+
+    An evaluator (or a viewer) finds objects as pixels that stand out from a plain or graded
+    background and reads their shape from the rim, where a level or two decides which pixels
+    belong to the object; on the flat background a small change means nothing. A pixel is an
+    object's when it is more than object_level from its row's median (a plain background, or
+    one row of a sky); the mask grows by object_grow and is softened over 3 pixels.
+    Everything is continuous in the pixel values, so the detector, which computes the same mask
+    from the marked (and perhaps re-encoded) frames, finds nearly the same one: the object test
+    ramps over ±2 levels, and a frame whose objects cover more than object_max_share (a photo, a
+    checker floor, a close-up: no flat background to move the mark to) fades the mask out over 0.2
+    of share, where a hard switch would make marker and detector disagree on the whole frame.
+    """
+    if cfg.object_level <= 0:
+        return np.ones(chunk.shape[:3])
+    mid = chunk.shape[2] // 2
+    rows = np.partition(chunk, mid, axis=2)[:, :, mid : mid + 1].astype(np.int16)  # (T, H, 1, 3) row medians
+    far = np.abs(chunk.astype(np.int16) - rows)  # (T, H, W, 3)
+    far = np.maximum(np.maximum(far[..., 0], far[..., 1]), far[..., 2])  # faster than max(axis=-1)
+    obj = np.clip((far - cfg.object_level) / 4.0 + 0.5, 0.0, 1.0).astype(np.float32)  # (T, H, W)
+    for axis in (1, 2):  # a square dilation, one axis at a time
+        obj = maximum_filter1d(obj, 2 * cfg.object_grow + 1, axis=axis, mode="nearest")
+    depth = np.clip((cfg.object_max_share + 0.2 - obj.mean(axis=(1, 2))) / 0.2, 0.0, 1.0)  # (T,)
+    return uniform_filter(1.0 - depth[:, None, None] * obj, size=(1, 3, 3), mode="nearest")
 
 
 def _fit_margin(host: np.ndarray, target: np.ndarray, want: np.ndarray, budget: np.ndarray) -> np.ndarray:
@@ -525,7 +575,8 @@ def _mean_gradients(frames: np.ndarray, cfg: WatermarkConfig) -> tuple[np.ndarra
     gy, gx = np.zeros((3, h - 1, w)), np.zeros((3, h, w - 1))
     my, mx = np.zeros((h - 1, w)), np.zeros((h, w - 1))
     for i in range(0, t, 32):  # chunks bound memory
-        cy, cx, ky, kx = _masked_gradients(_opponent(frames[i : i + 32]), cfg)
+        chunk = frames[i : i + 32]
+        cy, cx, ky, kx = _masked_gradients(_opponent(chunk), cfg, _quiet_mask(chunk, cfg))
         gy += cy.sum(axis=0)
         gx += cx.sum(axis=0)
         my += ky.sum(axis=0)
@@ -632,6 +683,14 @@ def detect_with_bits(frames: np.ndarray, cfg: WatermarkConfig = WatermarkConfig(
         detected=detected, payload=payload, p_false_alarm=p, score=t, bit_errors_corrected=corrected, crop=visible
     )
     return result, (soft > 0).astype(np.uint8)
+
+
+def detection_threshold(cfg: WatermarkConfig = WatermarkConfig()) -> float:
+    """The sync t-score above which a video read at full scale is detected, headroom dots aside."""
+    from scipy.stats import t as student_t
+
+    allowance = cfg.max_false_alarm * (1.0 - cfg.headroom_alpha) * float(_crop_shares(cfg)[0])
+    return float(student_t.isf(allowance, int(_carriers(cfg).band.sum()) - 1))
 
 
 def coded_bits(payload: bytes) -> np.ndarray:
