@@ -42,9 +42,9 @@ def score_cmd(video: Path, prompt: str) -> None:
 
 @eval_app.command("run")
 def run_cmd(
-    model: Path = typer.Option(..., "--model"),
     prompts: Path = typer.Option(..., "--prompts"),
     out: Path = typer.Option(..., "--out"),
+    model: Path | None = typer.Option(None, "--model", help="checkpoint folder (default: the shipped model)"),
     seconds: float | None = typer.Option(None, help="video length (default: the model's)"),
     fps: float | None = typer.Option(None, help="frame rate (default: the model's)"),
     width: int | None = typer.Option(None, help="width (default: the model's)"),
