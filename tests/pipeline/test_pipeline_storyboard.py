@@ -52,3 +52,11 @@ def test_single_shot_storyboard_is_plain_generation(tiny_pipe, monkeypatch):
     calls = _spy_calls(tiny_pipe, monkeypatch)
     frames = np.concatenate(list(storyboard_frames(tiny_pipe, parse_inline("1s close-up: a ball"), seed=0)))
     assert len(frames) == 8 and calls[0][1] is None
+
+
+def test_a_shot_shorter_than_the_context_still_carries_its_last_frame(tiny_pipe, monkeypatch):
+    calls = _spy_calls(tiny_pipe, monkeypatch)
+    frames = np.concatenate(list(storyboard_frames(tiny_pipe, parse_inline("0.5s: a ball | 1s close-up: the ball"),
+                                                   seed=0)))
+    assert len(frames) == 4 + 8
+    assert calls[1][1].index == [0] and calls[1][2] == 1 + 2  # one image latent of context, then 8 new frames

@@ -30,7 +30,7 @@ from cinegen.common.errors import InputError
 from cinegen.pipeline.framing import reframe, subject_centre
 from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import MAX_SECONDS
-from cinegen.pipeline.modes import CONTEXT_FRAMES
+from cinegen.pipeline.modes import CONTEXT_FRAMES, _unit
 from cinegen.pipeline.pipeline import Condition
 
 FRAMINGS = ("wide", "medium", "close-up")
@@ -175,7 +175,8 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
                 chunk = marker(chunk, sent)
             sent += len(chunk)
             yield chunk
-        tail = np.concatenate(seen)[-CONTEXT_FRAMES:]
+        last = np.concatenate(seen)[-CONTEXT_FRAMES:]
+        tail = last[len(last) - _unit(len(last)) :]  # 1 + 4k frames, as the VAE encodes: a shot under 5 frames gives 1
 
 
 def _continued(pipe, req, text: str, tail: np.ndarray, memory, progress) -> Iterator[np.ndarray]:
