@@ -30,7 +30,7 @@ from cinegen.common.errors import InputError
 from cinegen.pipeline.framing import reframe, subject_centre
 from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import MAX_SECONDS
-from cinegen.pipeline.modes import CONTEXT_FRAMES, _unit
+from cinegen.pipeline.modes import CONTEXT_FRAMES, _prefix_latents
 from cinegen.pipeline.pipeline import Condition
 
 FRAMINGS = ("wide", "medium", "close-up")
@@ -162,30 +162,34 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
             cond = Condition(memory=memory) if memory is not None else None
             stream = pipe.frames_stream(req, text, cond, progress=progress, mark=False)
         centre = None
-        seen: list[np.ndarray] = []
+        seen: list[np.ndarray] = []  # the last chunks, as asked (the wide view, cropped)
         for chunk in stream:
-            wide = fit_video(chunk, *req.gen_size) if chunk.shape[1:3] != req.gen_size else chunk
-            seen = (seen + [wide])[-CONTEXT_FRAMES:]
+            seen = (seen + [chunk])[-CONTEXT_FRAMES:]
             if centre is None:
                 centre = subject_centre(chunk[0])
-                if k == 0 and len(board.shots) > 1:  # back to the generated size if cropped to the asked one
-                    memory = pipe.encode_frames(wide[:1])[:, 0]
+                if k == 0 and len(board.shots) > 1:
+                    memory = pipe.encode_frames(_generated_size(chunk[:1], req))[:, 0]
             chunk = reframe(chunk, shot.framing, centre)
             if marker is not None:
                 chunk = marker(chunk, sent)
             sent += len(chunk)
             yield chunk
-        last = np.concatenate(seen)[-CONTEXT_FRAMES:]
-        tail = last[len(last) - _unit(len(last)) :]  # 1 + 4k frames, as the VAE encodes: a shot under 5 frames gives 1
+        tail = _generated_size(np.concatenate(seen)[-CONTEXT_FRAMES:], req)
+
+
+def _generated_size(frames: np.ndarray, req) -> np.ndarray:
+    """Frames cropped to the asked size, back at the generated size for the VAE."""
+    return fit_video(frames, *req.gen_size) if frames.shape[1:3] != req.gen_size else frames
 
 
 def _continued(pipe, req, text: str, tail: np.ndarray, memory, progress) -> Iterator[np.ndarray]:
-    """req.n_frames frames that follow `tail` (wide view): its latents held clean, its decode dropped."""
-    z = pipe.encode_frames(tail)
+    """req.n_frames frames that follow `tail` (wide view): its last 1 + 4k frames' latents held clean (a
+    shot under 5 frames gives 1), their decode dropped."""
+    z, skip = _prefix_latents(pipe, tail, CONTEXT_FRAMES)
     n_ctx = z.shape[1]
     cond = Condition(latents=z, index=list(range(n_ctx)), memory=memory)
     n_latent = n_ctx + math.ceil(req.n_frames / pipe.vae.cfg.temporal_down)
-    skip, left = len(tail), req.n_frames
+    left = req.n_frames
     for chunk in pipe.frames_stream(req, text, cond, n_latent=n_latent, progress=progress, mark=False):
         drop = min(skip, len(chunk))
         chunk, skip = chunk[drop:], skip - drop
