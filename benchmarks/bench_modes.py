@@ -19,7 +19,8 @@ Parts, metrics and targets (T = target):
            the step across its latent wrap, each over the median step (see run_loop).
   connect  PSNR at the two seams ≥ 28 dB; track continuity at both seams (see `seam_continuity`).
   edit     eval score of the changed attribute (colour or background) ≥ 0.8; mean distance of the
-           edited video's object tracks from the source's ≤ 0.10 of the frame.
+           edited video's object tracks from the source's ≤ 0.10 of the frame. Side by side: FlowEdit
+           given the source's caption, FlowEdit without it, SDEdit (--edit-variant, --edit-strength).
   still    1-frame outputs vs 2 s videos of the same prompts: colour/shape/count, still ≥ video.
 
 A "step" is the mean absolute difference of two consecutive frames, in [0, 1]. Steps below STEP_FLOOR
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -43,6 +45,7 @@ from cinegen.eval.describe import describe
 from cinegen.eval.parse import parse
 from cinegen.eval.report import evaluate_video
 from cinegen.pipeline import Pipeline, modes
+from cinegen.pipeline.limits import EDIT_STRENGTH, SDEDIT_STRENGTH
 from cinegen.world import make_captions, render, sample_scene
 from cinegen.world.spec import BACKGROUND_COLOURS, COLOURS, BackgroundSpec, SceneSpec
 
@@ -352,27 +355,54 @@ def track_distance(src: np.ndarray, out: np.ndarray, fps: float) -> dict[str, An
             "source_tracks": len(ds.objects)}
 
 
-def run_edit(pipe: Pipeline, n: int, seconds: float, steps: int | None) -> list[dict[str, Any]]:
-    """Edit (SDEdit, default strength): eval of the changed attribute (≥ 0.8), track distance (≤ 0.10)."""
+EDIT_VARIANTS = ("flowedit", "flowedit-nosource", "sdedit")  # FlowEdit given the source's caption / the empty prompt
+
+
+def run_edit(pipe: Pipeline, n: int, seconds: float, steps: int | None,
+             variants: tuple[str, ...] = EDIT_VARIANTS,
+             strengths: tuple[float | None, ...] = (None,)) -> list[dict[str, Any]]:
+    """Edit by each variant at each strength (None: the method's default), side by side on the same sources:
+    eval of the changed attribute (≥ 0.8), track distance (≤ 0.10)."""
     items = []
     fps = float(pipe.defaults["fps"])
-    for i in range(n):
-        src = world_source(pipe, SEED_BASE["edit"] + i, seconds)
-        new_spec, attr = edited_spec(src.spec, i)
-        prompt = edit_prompt(new_spec, attr, SEED_BASE["edit"] + i)
-        out = modes.edit(pipe, prompt, src.frames, seed=i, steps=steps, mark=False).frames
-        ev = evaluate_video(out, fps, prompt)
-        dist = track_distance(src.frames[: len(out)], out, fps)
-        items.append({"prompt": prompt, "attribute": attr, "attribute_score": score_value(ev, attr), **dist})
+    for variant in variants:
+        method = variant.split("-")[0]
+        for strength in strengths:
+            for i in range(n):
+                src = world_source(pipe, SEED_BASE["edit"] + i, seconds)
+                new_spec, attr = edited_spec(src.spec, i)
+                prompt = edit_prompt(new_spec, attr, SEED_BASE["edit"] + i)
+                source = src.prompt if variant == "flowedit" else None
+                res = modes.edit(pipe, prompt, src.frames, strength=strength, source_prompt=source, method=method,
+                                 seed=i, steps=steps, mark=False)
+                out = res.frames
+                ev = evaluate_video(out, fps, prompt)
+                dist = track_distance(src.frames[: len(out)], out, fps)
+                used = strength if strength is not None else (EDIT_STRENGTH if method == "flowedit" else SDEDIT_STRENGTH)
+                items.append({"prompt": prompt, "source_prompt": source, "variant": variant, "strength": used,
+                              "attribute": attr, "attribute_score": score_value(ev, attr),
+                              "seconds": res.timings["total"], **dist})
     return items
 
 
-def summarise_edit(items: list[dict[str, Any]]) -> dict[str, Any]:
+def _summarise_edit_at(items: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"attribute_score_mean": mean_of([it["attribute_score"] for it in items])}
     for attr in ("colour", "background"):
         out[f"{attr}_score_mean"] = mean_of([it["attribute_score"] for it in items if it["attribute"] == attr])
     out["track_distance_mean"] = mean_of([it["distance"] for it in items])
     out["track_distance_n"] = sum(it["distance"] is not None for it in items)
+    out["seconds_mean"] = mean_of([it["seconds"] for it in items])
+    return out
+
+
+def summarise_edit(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first variant at its first strength at the top (the CLI's default); every pair under variant@strength."""
+    keys = list(dict.fromkeys((it.get("variant", "sdedit"), it["strength"]) for it in items))
+    at = {k: _summarise_edit_at([it for it in items if (it.get("variant", "sdedit"), it["strength"]) == k])
+          for k in keys}
+    out: dict[str, Any] = {"variant": keys[0][0], "strength": keys[0][1], **at[keys[0]]}
+    if len(keys) > 1:
+        out.update({f"{v}@{st:g}": r for (v, st), r in at.items()})
     out["targets"] = {"attribute_score_mean": 0.8, "track_distance_mean": 0.10}
     return out
 
@@ -418,6 +448,10 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=None, help=f"items per part (default {DEFAULT_N})")
     ap.add_argument("--seconds", type=float, default=2.0, help="length of sources and generated parts")
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the model's)")
+    ap.add_argument("--edit-variant", nargs="+", choices=EDIT_VARIANTS, default=list(EDIT_VARIANTS),
+                    help="edit methods compared (flowedit: given the source's caption; -nosource: not)")
+    ap.add_argument("--edit-strength", type=float, nargs="+", default=[None],
+                    help=f"edit strengths swept (default: the method's, {EDIT_STRENGTH} FlowEdit, {SDEDIT_STRENGTH} SDEdit)")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "modes.json"))
     a = ap.parse_args()
     t0 = time.perf_counter()
@@ -427,6 +461,8 @@ def main() -> None:
     report = load_report(path)
     for name in a.only:
         run, summarise = RUNNERS[name]
+        if name == "edit":
+            run = functools.partial(run_edit, variants=tuple(a.edit_variant), strengths=tuple(a.edit_strength))
         n = a.n if a.n is not None else DEFAULT_N[name]
         t = time.perf_counter()
         items = run(pipe, n, a.seconds, a.steps)

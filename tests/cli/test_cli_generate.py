@@ -49,6 +49,10 @@ def test_same_seed_same_video(tiny_pipe):
     (["generate", "a ball", "--steps", "0"], "steps"),
     (["generate", "a ball", "-o", "out.avi"], "cannot write"),
     (["generate", "a ball", "--loop", "--connect", "a.mp4", "--connect", "b.mp4"], "cannot be used together"),
+    (["generate", "a ball", "--strength", "0.5"], "go with --edit"),
+    (["generate", "a ball", "--source-prompt", "a red ball"], "go with --edit"),
+    (["generate", "a ball", "--edit", "clip.mp4", "--edit-method", "inpaint"], "--edit-method"),
+    (["generate", "a ball", "--edit", "clip.mp4", "--strength", "1.5"], "--strength"),
 ])
 def test_bad_input_is_one_line_exit_2(cli, tiny_model, tmp_path, args, needle):
     args = [a if a != "out.avi" else str(tmp_path / "out.avi") for a in args]

@@ -1,7 +1,7 @@
 """The time convention, the loss and the clean-frame masks."""
 import torch
 
-from cinegen.flow import CLEAN_MODES, add_noise, flow_loss, sample_clean_mask, velocity_target
+from cinegen.flow import CLEAN_MODES, add_noise, flow_loss, foreground_weights, sample_clean_mask, velocity_target
 
 
 def _pair(seed=0, shape=(2, 3, 4, 5, 6)):
@@ -78,3 +78,32 @@ def test_clean_masks_cover_all_modes_and_keep_a_noisy_frame():
     # One-frame videos (images) never hold their only frame clean.
     assert not sample_clean_mask(100, 1, g, p=(0, 1, 0, 0, 0)).any()
     assert len(CLEAN_MODES) == 5
+
+
+def test_foreground_weights_pick_out_the_object_and_keep_plain_frames_at_one():
+    x0 = torch.zeros(1, 4, 2, 8, 8)
+    x0[:, :, 0, 2:4, 2:4] = 3.0  # an object in frame 0; frame 1 is plain
+    w = foreground_weights(x0, 4.0)
+    assert w.shape == (1, 1, 2, 8, 8)
+    assert torch.allclose(w[0, 0, 0, 2:4, 2:4], torch.full((2, 2), 5.0))  # distance 6 > scale: 1 + 4
+    assert w[0, 0, 0, 5, 5] == 1.0 and torch.all(w[0, 0, 1] == 1.0)
+    assert torch.all(foreground_weights(x0, 0.0) == 1.0)
+
+
+def test_weighted_flow_loss_keeps_scale_and_moves_emphasis_to_the_weighted_pixels():
+    g = torch.Generator().manual_seed(0)
+    x0, eps = torch.randn(2, 3, 2, 4, 4, generator=g), torch.randn(2, 3, 2, 4, 4, generator=g)
+    t = torch.full((2,), 0.5)
+    target = eps - x0
+    off = torch.zeros_like(x0)
+    off[..., 0, 0] = 1.0  # the model is wrong on one latent pixel per frame only
+    model = lambda x, tt: target + off  # noqa: E731
+    plain = flow_loss(model, x0, eps, t)
+    ones = flow_loss(model, x0, eps, t, weight=torch.ones(2, 1, 2, 4, 4))
+    assert torch.allclose(plain, ones)
+    w = torch.ones(2, 1, 2, 4, 4)
+    w[..., 0, 0] = 5.0
+    assert flow_loss(model, x0, eps, t, weight=w) > plain  # the wrong pixel now counts more
+    w2 = torch.ones(2, 1, 2, 4, 4)
+    w2[..., 3, 3] = 5.0
+    assert flow_loss(model, x0, eps, t, weight=w2) < plain  # weight elsewhere dilutes it

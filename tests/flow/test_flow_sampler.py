@@ -4,7 +4,7 @@ import torch
 from diffusers import FlowMatchEulerDiscreteScheduler
 
 from cinegen.common.errors import InputError
-from cinegen.flow import add_noise, cfg_velocity, sample_euler, time_grid
+from cinegen.flow import add_noise, cfg_velocity, sample_euler, sample_flowedit, time_grid
 
 
 def test_constant_velocity_integrates_exactly():
@@ -95,3 +95,39 @@ def test_cfg_scale_one_is_conditional_and_guidance_formula():
     assert torch.allclose(inside, guided, atol=1e-6)
     with pytest.raises(InputError):
         cfg_velocity(model, text, mask, neg, None, 5.0, interval=(0.8, 0.2))
+
+
+def _point_mass(y: torch.Tensor):
+    """The exact rectified-flow velocity when all data is the single point y: v = (x − y) / t."""
+    return lambda x, t: (x - y) / t[:, None, :, None, None].clamp(min=1e-6)
+
+
+def test_flowedit_with_the_same_model_for_both_prompts_leaves_the_source_as_it_is():
+    g = torch.Generator().manual_seed(0)
+    x_src = torch.randn(1, 3, 2, 4, 4, generator=g)
+    model = lambda x, t: torch.tanh(x) * t[:, None, :, None, None]  # noqa: E731  any model at all
+    out = sample_flowedit(model, model, x_src, time_grid(8, 3.0, t_start=0.8), torch.Generator().manual_seed(1))
+    assert torch.allclose(out, x_src, atol=1e-6)  # exactly, but for rounding in x + z_src − x_src
+
+
+def test_flowedit_between_two_point_masses_lands_on_the_target_from_any_start():
+    g = torch.Generator().manual_seed(0)
+    x_src, y = torch.randn(1, 3, 2, 4, 4, generator=g), torch.randn(1, 3, 2, 4, 4, generator=g)
+    for t_max in (1.0, 0.5):
+        out = sample_flowedit(_point_mass(x_src), _point_mass(y), x_src, time_grid(6, 3.0, t_start=t_max),
+                              torch.Generator().manual_seed(2), n_avg=2)
+        assert torch.allclose(out, y, atol=1e-5)
+
+
+def test_flowedit_holds_condition_frames_at_the_edits_own_values():
+    g = torch.Generator().manual_seed(0)
+    x_src, y = torch.randn(1, 3, 3, 4, 4, generator=g), torch.randn(1, 3, 3, 4, 4, generator=g)
+    given = torch.randn(1, 3, 3, 4, 4, generator=g)
+    seen = []
+    src = lambda x, t: (seen.append(x[:, :, 0].clone()), _point_mass(x_src)(x, t))[1]  # noqa: E731
+    mask = torch.tensor([True, False, False])
+    out = sample_flowedit(src, _point_mass(y), x_src, time_grid(4), torch.Generator().manual_seed(3),
+                          tar_given=given, cond_mask=mask)
+    assert torch.equal(out[:, :, 0], given[:, :, 0])
+    assert all(torch.equal(s, x_src[:, :, 0]) for s in seen)  # the source branch sees the source's frame
+    assert torch.allclose(out[:, :, 1:], y[:, :, 1:], atol=1e-5)

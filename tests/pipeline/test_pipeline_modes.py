@@ -65,6 +65,31 @@ def test_connect_loop_edit(tiny_pipe):
         modes.edit(tiny_pipe, "x", _video(5), strength=0)
 
 
+def test_flowedit_moves_only_what_the_prompts_change(tiny_pipe, monkeypatch):
+    """FlowEdit over several windows, memory frame on: the same prompt twice gives the source back; another moves it."""
+    import copy
+
+    tiny_pipe = copy.deepcopy(tiny_pipe)  # with non-zero adaLN weights, so that the prompt matters
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for prm in tiny_pipe.dit.parameters():
+            prm.add_(torch.randn(prm.shape, generator=g) * 0.05)
+    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    req = tiny_pipe.request("a red ball", seconds=3, seed=1)  # 7 latent frames: several windows
+    c, n, h, w = tiny_pipe.latent_shape(req)
+    src = torch.randn(c, n, h, w, generator=g)
+
+    def edited(prompt: str, source: str) -> torch.Tensor:
+        cond = Condition(start=src, t_start=0.9, source_text=source)
+        return torch.stack(list(tiny_pipe.sample_latents(req, prompt, cond)), dim=1)
+
+    assert torch.allclose(edited("a red ball", "a red ball"), src, atol=1e-4)
+    moved = edited("a blue square", "a red ball")
+    assert (moved - src).abs().mean() > 0.01
+    with pytest.raises(InputError, match="edit method"):
+        modes.edit(tiny_pipe, "x", _video(5), method="inpaint")
+
+
 def test_storyboard_shots(tiny_pipe):
     board = parse_inline("1s: a red ball | 1.5s close-up: the ball rolls left")
     frames = np.concatenate(list(storyboard_frames(tiny_pipe, board, seed=0)))

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from cinegen.common.errors import InputError
 from cinegen.pipeline.output import check_output, save_image, sign_output
+from cinegen.pipeline.limits import EDIT_METHODS
 
 err = Console(stderr=True)
 
@@ -78,7 +79,8 @@ def _stream_to(out: Path, chunks: Iterator[np.ndarray], fps: float, label: bool,
 
 
 def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidance, seed, negative_prompt, image,
-                 extend, direction, connect, loop, edit, strength, storyboard, label, no_expand, verbose) -> None:
+                 extend, direction, connect, loop, edit, strength, source_prompt, edit_method, storyboard, label, no_expand,
+                 verbose) -> None:
     from cinegen.pipeline import modes
     from cinegen.pipeline.storyboard import load_storyboard, parse_inline, storyboard_frames
 
@@ -86,6 +88,12 @@ def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidanc
     mode = _mode(image, extend, connect, loop, edit, storyboard)
     if prompt is None and mode != "storyboard":
         raise InputError('give a prompt: cinegen generate "a red ball bouncing on a checker floor"')
+    if edit is None and (strength is not None or source_prompt is not None or edit_method != EDIT_METHODS[0]):
+        raise InputError("--strength, --source-prompt and --edit-method go with --edit")
+    if edit_method not in EDIT_METHODS:
+        raise InputError(f"--edit-method must be one of {', '.join(EDIT_METHODS)}, got {edit_method!r}")
+    if strength is not None and not 0 < strength <= 1:
+        raise InputError(f"--strength must be more than 0 and at most 1, got {strength:g}")
     if connect is not None and len(connect) != 2:
         raise InputError(f"--connect takes exactly two videos, got {len(connect)}")
     board = None
@@ -127,8 +135,8 @@ def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidanc
                 res = modes.loop(pipe, prompt, seconds=seconds or pipe.defaults["seconds"], expand=expand,
                                  progress=progress, **kw2)
             else:
-                res = modes.edit(pipe, prompt, _read_video(edit, the_fps), strength=strength, expand=expand,
-                                 progress=progress, **kw2)
+                res = modes.edit(pipe, prompt, _read_video(edit, the_fps), strength=strength, source_prompt=source_prompt,
+                                 method=edit_method, expand=expand, progress=progress, **kw2)
             encoded = res.encoded_prompt
             n = _stream_to(out, iter([res.frames]), res.fps, label, bar, task)
     sign_output(out, prompt or "", pipe.name)

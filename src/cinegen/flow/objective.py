@@ -76,16 +76,39 @@ def sample_clean_mask(
     return clean.to(device)
 
 
+FG_SCALE = 2.0  # latent distance from the frame's median that counts as fully foreground (latents ~unit std)
+
+
+def foreground_weights(x0: torch.Tensor, fg_weight: float, scale: float = FG_SCALE) -> torch.Tensor:
+    """(B, 1, T, H, W) loss weights 1 + fg_weight·d, d = min(|x0 − frame median| / scale, 1) per latent pixel.
+
+    Objects cover a few latent pixels of a plain frame, so a plain mean spends the loss on background;
+    this weights the latent pixels unlike their frame's median (the latent twin of vae/loss.py's
+    pixel_weights). fg_weight = 0 gives ones.
+    """
+    if fg_weight < 0:
+        raise InputError(f"fg_weight must be >= 0, got {fg_weight}")
+    b, c, nt, h, w = x0.shape
+    if fg_weight == 0:
+        return torch.ones(b, 1, nt, h, w, dtype=x0.dtype, device=x0.device)
+    med = x0.flatten(3).median(dim=-1).values[..., None, None]  # (B, C, T, 1, 1)
+    d = (x0 - med).float().pow(2).sum(dim=1, keepdim=True).sqrt()  # (B, 1, T, H, W)
+    return 1.0 + fg_weight * (d / scale).clamp(max=1.0)
+
+
 def flow_loss(
     model_fn: ModelFn,
     x0: torch.Tensor,
     noise: torch.Tensor,
     t: torch.Tensor,
     clean_mask: torch.Tensor | None = None,
+    weight: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean squared velocity error over the noisy frames; clean frames keep x0 and t = 0.
 
-    x0, noise (B, C, T, H, W); t (B,) or (B, T); clean_mask (B, T) bool or None.
+    x0, noise (B, C, T, H, W); t (B,) or (B, T); clean_mask (B, T) bool or None; weight (B, 1, T, H, W)
+    per-latent-pixel weights (foreground_weights) or None: each frame's error is their weighted mean,
+    so the loss keeps its scale.
     """
     b, _, nt = x0.shape[:3]
     t = t[:, None].expand(b, nt) if t.ndim == 1 else t
@@ -96,6 +119,11 @@ def flow_loss(
     t = t.masked_fill(clean_mask, 0.0)  # (B, T)
     x_t = add_noise(x0, noise, t)
     v = model_fn(x_t, t)
-    err = (v.float() - velocity_target(x0, noise).float()).pow(2).mean(dim=(1, 3, 4))  # (B, T)
+    sq = (v.float() - velocity_target(x0, noise).float()).pow(2)  # (B, C, T, H, W)
+    if weight is None:
+        err = sq.mean(dim=(1, 3, 4))  # (B, T)
+    else:
+        wt = weight.float().expand(b, 1, nt, *sq.shape[3:])
+        err = (sq * wt).mean(dim=1).sum(dim=(2, 3)) / wt[:, 0].sum(dim=(2, 3)).clamp(min=1e-8)  # (B, T)
     w = (~clean_mask).to(err.dtype)
     return (err * w).sum() / w.sum().clamp(min=1.0)

@@ -6,7 +6,7 @@
 | extend backward   | the given video's first frames, as suffix |
 | connect A → B     | A's last frames (prefix), B's first (suffix) |
 | loop              | none: one circular sequence (windows around it) |
-| edit (SDEdit)     | none: start from the source noised to t   |
+| edit (FlowEdit)   | none: from the source itself, moved by the velocity difference of two prompts (or SDEdit: from the source noised to t) |
 
 Given videos are resized/cropped to the generated size and cut to 1 + 4k frames (the VAE's unit).
 """
@@ -22,7 +22,7 @@ from cinegen.common.errors import InputError
 from cinegen.common.seed import generator
 from cinegen.flow import cfg_velocity, sample_euler, shift_for_tokens, time_grid
 from cinegen.pipeline.inputs import fit_video
-from cinegen.pipeline.limits import EDIT_STRENGTH
+from cinegen.pipeline.limits import EDIT_METHODS, EDIT_STRENGTH, SDEDIT_STRENGTH
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
 
 CONTEXT_FRAMES = 5  # a given video's fewest frames (an image latent and a 4-frame group); storyboard cuts use as many
@@ -247,12 +247,21 @@ def _circular_velocity(model_fn, n_groups: int, width: int, offsets: list[int]):
     return fn
 
 
-def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float = EDIT_STRENGTH, expand: bool = True,
+def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float | None = None,
+         source_prompt: str | None = None, method: str = EDIT_METHODS[0], expand: bool = True,
          progress=None, mark: bool = True, **kw) -> GenerationResult:
-    """SDEdit: noise the source video's latents to t = strength and denoise them toward the new prompt.
+    """Change a video per the prompt while keeping its layout and motion, from t = strength.
 
-    Low strength keeps more of the source (its motion and layout); high strength follows the prompt more.
+    flowedit (the default): FlowEdit moves the source latents by the difference between the model's
+    velocities for `prompt` and for `source_prompt` (what the source shows; the empty prompt when not
+    given, which edits less faithfully), so what both prompts share stays put. sdedit: the source
+    latents noised to t = strength and denoised toward the prompt; low strength keeps more of the source
+    and everything it leaves stays, a background's colour included. Strength None is the method's default.
     """
+    if method not in EDIT_METHODS:
+        raise InputError(f"edit method must be one of {', '.join(EDIT_METHODS)}, got {method!r}")
+    if strength is None:
+        strength = EDIT_STRENGTH if method == "flowedit" else SDEDIT_STRENGTH
     if not 0 < strength <= 1:
         raise InputError(f"strength must be in (0, 1], got {strength}")
     _check_video(video, "the video to edit")
@@ -261,9 +270,12 @@ def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float = EDIT_
     n = _unit(len(video))
     req = pipe.request(prompt, seconds=n / kw["fps"], **kw)
     text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
+    source = None
+    if method == "flowedit":
+        source = (pipe.expand(source_prompt, req.seed) if expand else source_prompt) if source_prompt else ""
     h, w = req.gen_size
     z = pipe.encode_frames(fit_video(video[:n], h, w))
-    out = _run(pipe, req, text, Condition(start=z, t_start=strength), z.shape[1], progress)[:n]
+    out = _run(pipe, req, text, Condition(start=z, t_start=strength, source_text=source), z.shape[1], progress)[:n]
     out = _mark(pipe, out) if mark else out
     return GenerationResult(out, req.fps, req.prompt, text, req.seed, req.steps, {"total": time.perf_counter() - t0})
 

@@ -21,7 +21,7 @@ from cinegen.common.device import pick_device
 from cinegen.common.errors import CheckpointError, InputError
 from cinegen.common.seed import generator
 from cinegen.dit import DiT, DiTConfig
-from cinegen.flow import cfg_velocity, sample_euler, shift_for_tokens, time_grid
+from cinegen.flow import cfg_velocity, sample_euler, sample_flowedit, shift_for_tokens, time_grid
 from cinegen.pipeline.limits import Request, check_request
 from cinegen.pipeline.windows import plan_conditioned
 from cinegen.text import TextEncoder
@@ -55,7 +55,9 @@ class Condition:
     """Latent frames held clean while the rest are denoised (DESIGN.md: one mechanism for every mode).
 
     `latents`: (C, n, h, w) clean latents placed at latent indices `index` (n of them). `start` and
-    `t_start` give an SDEdit edit: sampling starts from `start` noised to `t_start` instead of pure noise.
+    `t_start` give an edit of the source latents `start` from t = `t_start`: FlowEdit (flow/sampler.py)
+    toward the prompt and away from `source_text` when that is set ("" is the empty prompt), else SDEdit
+    (sampling starts from `start` noised to `t_start` instead of pure noise).
     `first_frame` (H, W, 3) uint8 at the generated size is output as frame 0 itself (image-to-video:
     the image is the first frame, not its VAE round trip). `memory` (C, h, w): a clean latent frame
     from elsewhere (a storyboard's first shot) put before every window as its memory frame, in place
@@ -68,6 +70,7 @@ class Condition:
     t_start: float = 1.0
     first_frame: np.ndarray | None = None
     memory: torch.Tensor | None = None
+    source_text: str | None = None
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -229,16 +232,22 @@ class Pipeline:
         if cond.latents is not None:
             z[:, cond.index] = cond.latents.to(self.device)
             known[cond.index] = True
+        flowedit = cond.start is not None and cond.source_text is not None
+        if flowedit:
+            src_states = self.text_states(cond.source_text, req.negative_prompt)
+            src_fn = cfg_velocity(self.dit, *src_states, req.guidance, self.guidance_interval)
+            start = cond.start.to(self.device)
         size, context = self.window
         windows = plan_conditioned(known.tolist(), size, context)
         total, done_steps, emitted = req.steps * len(windows), 0, 0
-        for win in windows:
+        for k, win in enumerate(windows):
             sl = slice(win.start, win.end)
             x = noise[None, :, sl]
-            if cond.start is not None:  # SDEdit: start from the source latents noised to t_start
+            if cond.start is not None and not flowedit:  # SDEdit: start from the source latents noised to t_start
                 x = (1 - cond.t_start) * cond.start[None, :, sl].to(self.device) + cond.t_start * x
             mask = known[sl][None].to(self.device)
             if not bool(mask.all()):
+                win_mask = mask
                 x, given, mask, fn = self._with_memory(win, x, z[None, :, sl], mask, known, z, states, req.guidance,
                                                          cond.memory)
                 fn = fn or model_fn
@@ -250,7 +259,14 @@ class Pipeline:
                         progress(base + i, total)
 
                 t0 = time.perf_counter()
-                out = sample_euler(fn, x, grid, cond_latents=given, cond_mask=mask, callback=step_cb)
+                if flowedit:  # the source branch sees the source's own frames where the edit's are held
+                    src = start[None, :, sl]
+                    x_src, _, _, fn_s = self._with_memory(win, src, src, win_mask, known, start, src_states,
+                                                          req.guidance)
+                    out = sample_flowedit(fn_s or src_fn, fn, x_src, grid, generator(req.seed + 1 + k),
+                                          tar_given=given, cond_mask=mask, callback=step_cb)
+                else:
+                    out = sample_euler(fn, x, grid, cond_latents=given, cond_mask=mask, callback=step_cb)
                 self._timed("sample", t0)
                 z[:, sl] = out[0, :, out.shape[2] - (win.end - win.start):]
                 known[sl] = True

@@ -361,7 +361,8 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
 
     @app.post("/v1/videos/{video_id}/remix", response_model=Video, tags=["videos"], **R)
     def remix_video(video_id: str, body: RemixBody, key_id: str = Depends(auth)) -> dict:
-        """A new video: the completed one edited toward a new prompt (SDEdit; `strength`, default 0.55)."""
+        """A new video: the completed one edited toward a new prompt (FlowEdit away from the video's own prompt;
+        `strength`, default 0.92)."""
         src_row = own_job(video_id, key_id)
         if src_row["status"] != "completed":
             raise bad_request(f"video '{video_id}' is {src_row['status']}, not completed", None, "video_not_ready")
@@ -372,7 +373,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
         params = sampling_params(info, body.prompt, src["seconds"], src["width"], src["height"], fps=src["fps"],
                                  steps=body.steps, guidance=body.guidance, seed=body.seed,
                                  negative_prompt=body.negative_prompt)
-        params.update(mode="edit", source=src["source"], strength=strength)
+        params.update(mode="edit", source=src["source"], strength=strength, source_prompt=src_row["prompt"])
         return new_job(key_id, prompt=body.prompt, seconds=src["seconds"], params=params, remixed_from=video_id,
                        job_id=job_id)
 
@@ -413,13 +414,17 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
         prompt: str = Form(...),
         video: Optional[UploadFile] = File(None, description="a video file to edit"),
         video_ref: Optional[str] = Form(None, alias="video[id]", description="or the id of a completed video"),
-        strength: Optional[float] = Form(None, description="0 keeps the source, 1 ignores it (default 0.55)"),
+        strength: Optional[float] = Form(None, description=f"0 keeps the source, 1 ignores it (default {EDIT_STRENGTH:g})"),
+        source_prompt: Optional[str] = Form(None, description="what the source video shows (default: a referenced "
+                                                              "video's own prompt; none for an upload)"),
         size: Optional[str] = Form(None),
         seed: Optional[int] = Form(None), steps: Optional[int] = Form(None),
         guidance: Optional[float] = Form(None), negative_prompt: Optional[str] = Form(None),
     ) -> dict:
-        """Change a video per the prompt, keeping its motion and layout (SDEdit)."""
+        """Change a video per the prompt, keeping its motion and layout (FlowEdit)."""
         strength = check_strength(strength)
+        if source_prompt is None and video_ref:
+            source_prompt = own_job(video_ref, key_id)["prompt"]
         check_queue(key_id)
         job_id = store.new_id()
         src = source_video(key_id, job_id, video, video_ref)
@@ -430,7 +435,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
         except ApiError:
             remove_uploads(cfg.uploads, job_id)
             raise
-        params.update(mode="edit", source=src["source"], strength=strength)
+        params.update(mode="edit", source=src["source"], strength=strength, source_prompt=source_prompt)
         return new_job(key_id, prompt=prompt, seconds=src["seconds"], params=params,
                        remixed_from=video_ref or None, job_id=job_id)
 

@@ -58,7 +58,7 @@ class RemixBody(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     prompt: str
-    strength: Optional[float] = Field(None, description="0 keeps the source, 1 ignores it (default 0.55)")
+    strength: Optional[float] = Field(None, description="0 keeps the source, 1 ignores it (default 0.92)")
     seed: Optional[int] = None
     steps: Optional[int] = None
     guidance: Optional[float] = None

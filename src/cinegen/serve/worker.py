@@ -148,8 +148,8 @@ def generate(pipe, params: dict, prompt: str, data: Path, progress: Callable[[in
         # keeps the source's length instead of dropping up to three frames.
         pad = (-(len(source) - 1)) % 4
         padded = np.concatenate([source, np.repeat(source[-1:], pad, axis=0)])
-        strength = params.get("strength", modes.EDIT_STRENGTH)
-        res = modes.edit(pipe, prompt, padded, strength=strength, progress=progress, **kw)
+        res = modes.edit(pipe, prompt, padded, strength=params.get("strength"), source_prompt=params.get("source_prompt"),
+                         progress=progress, **kw)
         res.frames = res.frames[: len(source)]
     else:
         raise CinegenError(f"unknown mode {mode!r}")

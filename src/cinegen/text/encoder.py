@@ -12,9 +12,11 @@ free, and can be saved to / loaded from safetensors to precompute a training set
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -47,15 +49,30 @@ def _load_model(path: Path) -> torch.nn.Module:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a frozen encoder loads in well under a second: no bar on stderr
-    config = AutoConfig.from_pretrained(path, local_files_only=True)
-    if getattr(config, "is_encoder_decoder", False):
-        if config.model_type == "t5":
-            model = T5EncoderModel.from_pretrained(path, local_files_only=True)  # skips the decoder weights
+    with _quiet_transformers():
+        config = AutoConfig.from_pretrained(path, local_files_only=True)
+        if getattr(config, "is_encoder_decoder", False):
+            if config.model_type == "t5":
+                model = T5EncoderModel.from_pretrained(path, local_files_only=True)  # skips the decoder weights
+            else:
+                model = AutoModel.from_pretrained(path, local_files_only=True).get_encoder()
         else:
-            model = AutoModel.from_pretrained(path, local_files_only=True).get_encoder()
-    else:
-        model = AutoModel.from_pretrained(path, local_files_only=True)
+            model = AutoModel.from_pretrained(path, local_files_only=True)
     return model.eval().requires_grad_(False)
+
+
+@contextlib.contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """transformers' errors only: its notes on training-only fields (tracing reads `loss_type`) mean
+    nothing to someone generating a video, and would be the only lines on stderr before a CLI error."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def mean_pool(emb: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -96,7 +113,8 @@ class TextEncoder:
             self.dim = int(self.model.config.hidden_size if hasattr(self.model.config, "hidden_size")
                            else self.model.config.d_model)
             if self.device.type == "cpu":
-                compiled.save_trace(path, self.model, max_length)
+                with _quiet_transformers():
+                    compiled.save_trace(path, self.model, max_length)
         self.model_calls = 0  # how many forward passes ran (the cache test reads it)
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()  # prompt → (L_i, D) on CPU
 

@@ -40,9 +40,11 @@ class TrainConfig:
     cache_clips: int = 4000  # world clips encoded once into the latent cache
     captions_per_clip: int = 3
     memory_fraction: float = 0.0  # share of clip batches whose first latent frame is a far-past memory frame
+    # VAE: weight of pixels unlike the frame's median colour (vae/loss.py pixel_weights); DiT: of latent
+    # pixels unlike their frame's median latent (flow/objective.py foreground_weights)
+    fg_weight: float = 0.0
     # VAE only
     kl_weight: float = 1e-6
-    fg_weight: float = 0.0  # weight of pixels unlike the frame's median colour (vae/loss.py pixel_weights)
     crop: int = 0  # train on random crop×crop windows of the rendered frames (0: whole frames); convs don't care
     # Train the decoder only, from init_from's VAE: the encoder, and so the latent space a DiT was trained
     # on, stay as they are (a better decoder for a shipped DiT, as Stable Diffusion's ft-MSE decoder was).

@@ -16,7 +16,7 @@ from cinegen.common.checkpoint import load_config, load_into, load_state, save_c
 from cinegen.common.errors import CheckpointError
 from cinegen.common.seed import generator
 from cinegen.dit import DIT_PRESETS, DiT, DiTConfig
-from cinegen.flow import flow_loss, sample_clean_mask, sample_train_t
+from cinegen.flow import flow_loss, foreground_weights, sample_clean_mask, sample_train_t
 from cinegen.pipeline.pipeline import frames_to_tensor
 from cinegen.train import parallel
 from cinegen.train.config import TrainConfig
@@ -270,7 +270,8 @@ class DiTTask:
             clean[:, 0] = True  # the memory frame is always given
             pos = pos.to(self.device)
         model_fn = lambda x, tt: net(x, tt, emb, mask, pos)  # noqa: E731
-        return flow_loss(model_fn, x0, noise, t, clean)
+        weight = foreground_weights(x0, self.cfg.fg_weight) if self.cfg.fg_weight > 0 else None
+        return flow_loss(model_fn, x0, noise, t, clean, weight)
 
     @torch.no_grad()
     def export(self, ema: DiT, out: Path) -> None:
