@@ -2,7 +2,8 @@
 
 One loop for every prompting mode: text-to-video starts from noise with no condition; image-,
 video- and loop-conditioned modes hold some latent frames clean (t = 0) throughout; SDEdit
-edits start from noised source latents on a grid that begins at t_start < 1.
+edits start from noised source latents on a grid that begins at t_start < 1. Edits by FlowEdit
+(sample_flowedit) integrate the difference of two prompts' velocities from the source itself.
 """
 from __future__ import annotations
 

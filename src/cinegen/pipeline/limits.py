@@ -13,7 +13,7 @@ MIN_FPS, MAX_FPS = 1.0, 60.0
 MAX_STEPS = 200
 MAX_GUIDANCE = 30.0
 EDIT_METHODS = ("flowedit", "sdedit")  # the first is the default (bench_modes --only edit compares them)
-EDIT_STRENGTH = 0.92  # the edit's starting t for FlowEdit (bench_modes: attribute .78, tracks moved .064)
+EDIT_STRENGTH = 0.92  # FlowEdit's starting t (bench_modes: attribute .78, tracks moved .070 of the frame)
 SDEDIT_STRENGTH = 0.55  # SDEdit's (tracks moved .090, target 0.10; attribute .34, backgrounds never change)
 SIDE_MULTIPLE = 16  # VAE space factor × DiT patch (8×2 or 4×4): sizes are generated at multiples of 16, then cropped
 
