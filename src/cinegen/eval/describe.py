@@ -1,7 +1,8 @@
 """describe(frames, fps) → what a video shows, from pixels alone (no access to how it was made).
 
 Steps: 1. background kind per frame and shot cuts from frame differences, 2. object blobs per
-frame by colour (segment.py), and the cuts only they show (every object rescaled at once),
+frame by colour (segment.py), and the cuts only they show (every object rescaled at once, or the
+whole frame a zoomed view of the one before: zoom_cuts),
 3. tracks: blobs linked across frames by colour and predicted position, 4. camera motion from
 the textured background, 5. per track: colour, shape, size, motion. Coordinates in the result are normalised like the world's (x / width, y / height).
 
@@ -23,10 +24,13 @@ from scipy.spatial import ConvexHull
 from cinegen.eval import segment
 from cinegen.eval.camera import OBSERVABLE, estimate_camera
 from cinegen.eval.motion import classify_motion
-from cinegen.eval.shapes import classify_shape, features, orientation, symmetry_order, unit_area
+from cinegen.eval.shapes import classify_shape, clearly_other, features, orientation, symmetry_order, unit_area
 from cinegen.world.spec import SIZES
 
 
+# Views a track's shape is judged from (the median of their features): more views, less say for
+# one ragged view of a faint generated blob.
+SHAPE_VIEWS = 11
 MIN_SHAPE_PX = 10.0  # objects narrower than this (pixels) are too small to name their shape
 FLICKER_BLOCK = 5  # pixels: the neighbourhood the background change is averaged over (flicker)
 CUT_CHANGED = 0.2  # share of the frame a cut must change (a large object jumping: ~0.15)
@@ -172,6 +176,106 @@ def reframing_cuts(per_frame: list[list[segment.Blob]], cuts: list[int]) -> list
             if not any(abs(t - c) <= 1 for c in cuts) and jump(t) and steady(t - 1) and steady(t + 1)]
 
 
+# Zoom cuts: a step from one frame to the next that a crop-zoom of the frame before explains. A
+# storyboard reframes its wide shot by a virtual camera (1.6x, 2.4x): on a plain background that
+# changes few pixels, and faint generated objects come in pieces whose areas flicker by 2x from
+# frame to frame, so neither the changed share nor per-blob areas can see it. The whole frame can:
+# the view after is the view before magnified (or the reverse), which no motion makes.
+ZOOM_FIT = 0.7  # the best zoom's residual under this share of the plain difference and of the best shift's
+ZOOM_SPIKE = 1.5  # a candidate step changes the frame this much more than its neighbours (median)
+ZOOM_STEPS = np.exp(np.linspace(np.log(1.3), np.log(3.0), 12))  # 1.3: growing is under 1.22x a frame
+ZOOM_KEEP = 0.6  # share of the wider view's subjects (foreground) the tighter view must keep
+ZOOM_SIDE = 64  # pixels: frames are fitted at about this size (block means), enough for the objects
+
+
+def zoom_cuts(frames: np.ndarray, frame_diff: np.ndarray, cuts: list[int]) -> list[int]:
+    """Cuts to a tighter or wider framing of the same scene, from the frames themselves.
+
+    A candidate is a step that stands out from its neighbours (ZOOM_SPIKE over their median, the
+    largest around): frames out of order jump at every step and make none. It is a zoom cut when
+    frame t is best explained as a zoomed view of frame t-1 (or t-1 of t), far better than by the
+    plain difference and by any shift (ZOOM_FIT): a teleport or a fast move is a shift, a popping
+    generated frame is neither. Zooms at the end of the searched range are left out: there the fit
+    has found no zoom, only the flattest view.
+    """
+    n = len(frames)
+    k = max(1, min(frames.shape[1:3]) // ZOOM_SIDE)
+    small = frames.astype(np.float32)
+    if k > 1:  # block means: the fit needs shapes, not pixels
+        h, w = (frames.shape[1] // k) * k, (frames.shape[2] // k) * k
+        small = small[:, :h, :w].reshape(n, h // k, k, w // k, k, 3).mean((2, 4))
+    out = []
+    for i, v in enumerate(frame_diff):
+        t = i + 1
+        nb = np.delete(frame_diff[max(0, i - 4) : i + 5], min(i, 4))
+        if not len(nb) or v * 255 < 1.0 or v < frame_diff[max(0, i - 1) : i + 2].max():
+            continue
+        if v < ZOOM_SPIKE * float(np.median(nb)) or any(abs(t - c) <= 1 for c in cuts):
+            continue
+        a, b = small[t - 1], small[t]
+        plain = float(np.abs(b - a).mean()) + 1e-3
+        e_in, z_in, keep_in = _zoom_fit(a, b)
+        e_out, z_out, keep_out = _zoom_fit(b, a)
+        e, z, keep = (e_in, z_in, keep_in) if e_in <= e_out else (e_out, z_out, keep_out)
+        if z >= ZOOM_STEPS[-1] or keep < ZOOM_KEEP or e >= ZOOM_FIT * plain or e >= ZOOM_FIT * _shift_fit(a, b):
+            continue
+        out.append(t)
+    return out
+
+
+def _fg_weight(f: np.ndarray) -> np.ndarray:
+    """(h, w) how much each pixel differs from the frame's median colour (the subjects), in levels."""
+    return np.maximum(np.abs(f - np.median(f.reshape(-1, 3), axis=0)).max(-1) - segment.DIFF_MIN, 0.0)
+
+
+def _fg_centre(f: np.ndarray) -> np.ndarray | None:
+    """(y, x) centre of what differs from the frame's median colour (the subjects), weighted by how much."""
+    wgt = _fg_weight(f)
+    total = float(wgt.sum())
+    if total < 1e-6:
+        return None
+    ys, xs = np.mgrid[0 : f.shape[0], 0 : f.shape[1]] + 0.5
+    return np.array([(wgt * ys).sum() / total, (wgt * xs).sum() / total])
+
+
+def _view(a: np.ndarray, z: float, o: np.ndarray) -> np.ndarray:
+    """The view of frame a magnified z times from top-left corner o (y, x): out(p) = a(o + p / z)."""
+    h, w, _ = a.shape
+    yy, xx = np.meshgrid(o[0] + (np.arange(h) + 0.5) / z - 0.5, o[1] + (np.arange(w) + 0.5) / z - 0.5, indexing="ij")
+    return np.stack([ndimage.map_coordinates(a[..., c], [yy, xx], order=1, mode="nearest") for c in range(3)], -1)
+
+
+def _zoom_fit(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """(mean |b - view of a|, zoom, share of a's foreground inside the view) of the best magnified
+    view of a (ZOOM_STEPS). The corner is where the subjects' centre lands (both frames' foreground
+    centres), give or take two pixels. A reframing is centred on the subjects, so the share is high;
+    a tight view that only leaves out an object that vanished (a deletion) fits too, but keeps little."""
+    h, w, _ = a.shape
+    ca, cb = _fg_centre(a), _fg_centre(b)
+    best = (np.inf, 1.0, np.zeros(2))
+    for z in ZOOM_STEPS:
+        lim = np.array([h - h / z, w - w / z])
+        o0 = np.clip(ca - cb / z, 0, lim) if ca is not None and cb is not None else lim / 2
+        for dy in (-2, 0, 2):
+            for dx in (-2, 0, 2):
+                o = np.clip(o0 + [dy, dx], 0, lim)
+                e = float(np.abs(b - _view(a, z, o)).mean())
+                if e < best[0]:
+                    best = (e, float(z), o)
+    e, z, o = best
+    wgt = _fg_weight(a)
+    y0, x0 = int(np.floor(o[0])), int(np.floor(o[1]))
+    inside = wgt[y0 : int(np.ceil(o[0] + h / z)), x0 : int(np.ceil(o[1] + w / z))].sum()
+    return e, z, float(inside / max(float(wgt.sum()), 1e-6))
+
+
+def _shift_fit(a: np.ndarray, b: np.ndarray) -> float:
+    """mean |b - a shifted| of the best shift (the foreground centres aligned, give or take two pixels)."""
+    ca, cb = _fg_centre(a), _fg_centre(b)
+    o0 = ca - cb if ca is not None and cb is not None else np.zeros(2)
+    return min(float(np.abs(b - _view(a, 1.0, o0 + [dy, dx])).mean()) for dy in range(-2, 3) for dx in range(-2, 3))
+
+
 def _area_logs(before: list[segment.Blob], after: list[segment.Blob]) -> list[float]:
     """log area ratios of the objects seen whole in both frames (one object per colour)."""
     out = []
@@ -308,6 +412,7 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     if kind != "solid":
         cuts = [c for c in cuts if _background_cut(bdiff, free, c)]
     cuts = sorted(cuts + reframed)
+    cuts = sorted(cuts + zoom_cuts(frames, frame_diff, cuts))
     shot = np.zeros(n, dtype=int)
     for c in cuts:
         shot[c:] += 1
@@ -431,11 +536,14 @@ def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: floa
     picks = [tb for tb in big if tb[1].area > 0.85 * top_area]
     # Spread the samples through time so shape drift is visible.
     picks = sorted(picks, key=lambda tb: tb[0])
-    idx = np.linspace(0, len(picks) - 1, min(len(picks), 7)).round().astype(int)
+    idx = np.linspace(0, len(picks) - 1, min(len(picks), SHAPE_VIEWS)).round().astype(int)
     sample = [picks[i] for i in np.unique(idx)]
     feats = [features(b.mask) for _, b in sample]
     shape, _ = classify_shape([b.mask for _, b in sample], feats)
-    per_frame_shapes = [classify_shape([b.mask], [f])[0] for (_, b), f in zip(sample, feats)]
+    # Per view, another shape only where the view shows it clearly (shapes.clearly_other): drift
+    # is a change of shape, not a ragged view between two templates.
+    per_frame_shapes = [classify_shape([b.mask], [f])[0] if clearly_other([b.mask], [f], shape) else shape
+                        for (_, b), f in zip(sample, feats)]
     angle = np.full(n, np.nan)
     if symmetry_order(shape):  # a disc has no orientation
         for t, b in tr:
@@ -446,8 +554,10 @@ def _track(tr: list[tuple[int, segment.Blob]], n: int, w: int, h: int, fps: floa
     # widest view's (a close-up of a small ball and a wide shot of a large one look alike).
     sizes = []
     for k in sorted({int(shot[t]) for t, _ in full}):
-        in_shot = [(t, b) for t, b in full if shot[t] == k][:2]  # before much grow / shrink
-        sizes.append(max(b.area / path[t, 2] ** 2 for t, b in in_shot))
+        # The median of the first three views: before much grow / shrink, and one ragged view (a
+        # faint generated blob) neither makes nor breaks the size class.
+        in_shot = [(t, b) for t, b in full if shot[t] == k][:3]
+        sizes.append(float(np.median([b.area / path[t, 2] ** 2 for t, b in in_shot])))
     size = size_class(float(min(sizes)) / side**2, shape)
     motion, direction = classify_motion(centre, area, angle, visible, cut.any(1) | overlapped, shape, fps, path,
                                         shot, axis_clipped=cut)

@@ -118,7 +118,10 @@ def consistency(d: Description) -> DimScore:
             bad.append(f"{o.colour} {o.shape}: {'; '.join(problems)}")
             w_bad += o.weight
     hard = 1.0 - len(bad) / len(d.objects)
-    return DimScore(_weighted(1.0 - w_bad / _total_weight(d) if _total_weight(d) > 1e-6 else np.nan, hard), hard >= QUALITY_PASS_AT or not bad, "; ".join(bad))
+    v = _weighted(1.0 - w_bad / _total_weight(d) if _total_weight(d) > 1e-6 else np.nan, hard)
+    # The verdict counts tracks by clarity too (the value): a faint track at describe's thresholds,
+    # there with one grey level of noise and gone without it, cannot fail it alone.
+    return DimScore(v, v >= QUALITY_PASS_AT or not bad, "; ".join(bad))
 
 
 def _total_weight(d: Description) -> float:

@@ -33,11 +33,18 @@ BG_PALETTE = np.array([BACKGROUND_COLOURS[c] for c in BG_NAMES], dtype=np.float3
 MAX_RESIDUAL = 38.0
 MIN_ALPHA = 0.5  # a pixel counts toward the blob mask at half its blob's peak coverage or more
 SEED_ALPHA = 0.4  # a blob needs a pixel at this coverage or more (its peak)
+# Hysteresis in time: a blob peaking at SEED_LOW or more is kept where it continues (overlaps, the
+# frame before or after) a blob that reached SEED_ALPHA. A faint generated object whose peak hovers
+# at SEED_ALPHA would otherwise come and go with a grey level of noise (a watermark), and with it
+# its track's appearances, count and smoothness; noise never reaching SEED_ALPHA stays out.
+SEED_LOW = 0.3
 DIFF_MIN = 8.0  # a pixel this close to its background model is background (codec noise)
 CUT_CONTACT = 0.5  # edge contact (pixels) over sqrt(area) beyond which a blob is cut (~2% of a disc out)
 # 2-D connectivity inside each frame of a (T, H, W) volume: never link across time.
 PLANE = np.zeros((3, 3, 3), dtype=bool)
 PLANE[1] = True
+TIME = np.zeros((3, 3, 3), dtype=bool)  # the same pixel in the frame before and after
+TIME[:, 1, 1] = True
 
 
 @dataclass
@@ -207,14 +214,20 @@ def _half_peak(soft: np.ndarray) -> np.ndarray:
     through its plateau, where a level or two of noise decides whether it is there at all. Its
     mask is at half its own peak instead, as long as that peak reaches SEED_ALPHA.
     """
-    low = soft >= MIN_ALPHA * SEED_ALPHA
+    low = soft >= MIN_ALPHA * SEED_LOW
     if not low.any():
         return low
     comp, n = ndimage.label(low, PLANE)
     peak = np.zeros(n + 1, dtype=np.float32)
     peak[1:] = ndimage.maximum(soft, comp, np.arange(1, n + 1))
     pk = peak[comp]
-    return low & (pk >= SEED_ALPHA) & (soft >= MIN_ALPHA * np.minimum(pk, 1.0))
+    seeded = low & (pk >= SEED_LOW)
+    # Join the seeded components through time (pixel overlap with the frame before or after): a
+    # chain with a SEED_ALPHA peak anywhere keeps all its components (SEED_LOW).
+    chain, m = ndimage.label(seeded, PLANE | TIME)
+    strong = np.zeros(m + 1, dtype=bool)
+    strong[1:] = ndimage.maximum(pk >= SEED_ALPHA, chain, np.arange(1, m + 1)).astype(bool)
+    return seeded & strong[chain] & (soft >= MIN_ALPHA * np.minimum(pk, 1.0))
 
 
 def video_blobs(frames: np.ndarray, kind: str, min_area: float) -> list[list[Blob]]:

@@ -90,11 +90,9 @@ def _templates(area_px: int) -> dict[str, np.ndarray]:
     return out
 
 
-def classify_shape(masks: list[np.ndarray], feats: list[np.ndarray] | None = None) -> tuple[str, float]:
-    """Name the shape seen in several masks of one object; returns (shape, margin of the vote).
-
-    The first mask decides square vs diamond (the same shape turned 45°): give the earliest view.
-    """
+def shape_distances(masks: list[np.ndarray], feats: list[np.ndarray] | None = None) -> dict[str, float]:
+    """L1 distance of the masks' median features to each shape's template (the square stands for
+    the diamond too: they differ only by orientation)."""
     if feats is None:
         feats = [features(m) for m in masks]
     f = np.median(np.stack(feats), axis=0)
@@ -102,8 +100,30 @@ def classify_shape(masks: list[np.ndarray], feats: list[np.ndarray] | None = Non
     # Quantise the area (log scale) so the template cache stays small.
     # Past ~1500 px the features no longer change with size, so larger blobs share one template.
     q = int(round(np.exp(round(np.log(min(max(area, 4.0), 1500.0)) * 8) / 8)))
-    tpl = _templates(q)
-    dist = {s: float(np.abs(f - t).sum()) for s, t in tpl.items()}
+    return {s: float(np.abs(f - t).sum()) for s, t in _templates(q).items()}
+
+
+# A view shows another shape only when its best template is this much nearer than the track's
+# shape's (as a share of the best distance): ragged generated blobs sit 0.8-1.5 from every template,
+# and where the watermark flipped a dev video's shape the top two were 0.3-8% apart.
+DRIFT_MARGIN = 0.25
+
+
+def clearly_other(masks: list[np.ndarray], feats: list[np.ndarray] | None, shape: str) -> bool:
+    """Whether the masks show another shape than `shape` by a clear margin: the best template beats
+    `shape`'s by DRIFT_MARGIN of its distance. A ragged blob between two templates (a disc or a
+    hexagon) is no evidence of a change of shape, and a grey level of noise moves it across."""
+    dist = shape_distances(masks, feats)
+    own = dist["square" if shape == "diamond" else shape] if shape in dist or shape == "diamond" else np.inf
+    return bool(own > (1.0 + DRIFT_MARGIN) * min(dist.values()))
+
+
+def classify_shape(masks: list[np.ndarray], feats: list[np.ndarray] | None = None) -> tuple[str, float]:
+    """Name the shape seen in several masks of one object; returns (shape, margin of the vote).
+
+    The first mask decides square vs diamond (the same shape turned 45°): give the earliest view.
+    """
+    dist = shape_distances(masks, feats)
     ranked = sorted(dist, key=dist.get)
     name = ranked[0]
     if name == "square":
