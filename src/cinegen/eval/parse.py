@@ -92,7 +92,7 @@ def visible_shots(spec: Any) -> int:
     still camera, or a short camera move that the cut undoes by a few per cent (a small jerk).
     On a plain background a reframing moves only the objects, which reads as motion, not a cut,
     unless they all grow or shrink a lot at once (the view's scale jumps by 1.3 or more: see
-    describe.REFRAME_AREA).
+    cuts.REFRAME_AREA).
     """
     import numpy as np
 

@@ -1,8 +1,9 @@
-"""Cuts and blobs on faint, ragged objects like the shipped model's: zoom cuts, seed hysteresis, shape drift."""
+"""Shot cuts (eval/cuts.py): zoom cuts on faint, torn-up blobs, and none inside a ragged shot; plus the blob-seed hysteresis and the shape-drift margin that keep faint generated objects steady."""
 from __future__ import annotations
 
 import numpy as np
 
+from cinegen.eval import cuts as C
 from cinegen.eval import describe as D
 from cinegen.eval import segment
 from cinegen.eval.shapes import clearly_other, rasterise
@@ -36,9 +37,9 @@ def test_zoom_cut_found_on_ragged_faint_blobs():
     wide = _faint_ragged(24, seed=1)
     centre = subject_centre(wide[12])
     video = np.concatenate([wide[:12], reframe(wide[12:], "close-up", centre)])
-    cuts, diff = D.detect_cuts(video)
+    cuts, diff = C.detect_cuts(video)
     assert cuts == []  # few pixels change on a plain background
-    assert D.zoom_cuts(video, diff, cuts) == [12]
+    assert C.zoom_cuts(video, diff, cuts) == [12]
     assert describe_cuts(video) == [12]
 
 
@@ -61,8 +62,8 @@ def test_no_zoom_cut_when_an_object_vanishes_or_jumps():
     vanished = np.concatenate([a[:8], blank[8:]])
     jumped = np.concatenate([a[:8], b[8:]])
     for video in (vanished, jumped):
-        cuts, diff = D.detect_cuts(video)
-        assert D.zoom_cuts(video, diff, cuts) == []
+        cuts, diff = C.detect_cuts(video)
+        assert C.zoom_cuts(video, diff, cuts) == []
 
 
 def describe_cuts(video: np.ndarray) -> list[int]:
