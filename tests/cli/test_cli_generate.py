@@ -34,6 +34,10 @@ def test_same_seed_same_video(tiny_pipe):
     b = tiny_pipe("a blue square", seconds=1, seed=5, mark=False).frames
     c = tiny_pipe("a blue square", seconds=1, seed=6, mark=False).frames
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+    # marked too: the watermark's generation id is a digest of the request, not a random number
+    ma = tiny_pipe("a blue square", seconds=1, seed=5).frames
+    mb = tiny_pipe("a blue square", seconds=1, seed=5).frames
+    assert np.array_equal(ma, mb) and not np.array_equal(ma, a)
 
 
 @pytest.mark.parametrize("args,needle", [

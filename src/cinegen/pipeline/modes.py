@@ -12,6 +12,7 @@ Given videos are resized/cropped to the generated size and cut to 1 + 4k frames 
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 
@@ -287,5 +288,5 @@ def _crop(frames: np.ndarray, req) -> np.ndarray:
 
 
 def _mark(pipe: Pipeline, frames: np.ndarray) -> np.ndarray:
-    marker = pipe.marker()
+    marker = pipe.marker(hashlib.sha256(frames.tobytes()).hexdigest())  # the finished frames decide the id
     return marker(frames, 0) if marker else frames

@@ -7,6 +7,7 @@ the asked size, 6. mark provenance (invisible watermark here; the C2PA manifest 
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -315,7 +316,7 @@ class Pipeline:
         frame of `n_latent` latent frames when that is given)."""
         limit = req.n_frames if n_latent is None else None
         sent = 0
-        marker = self.marker() if mark else None
+        marker = self.marker((req, _digest(cond))) if mark else None
         for chunk in self.decode_stream(self.sample_latents(req, text, cond, n_latent, progress)):
             if sent == 0 and cond is not None and cond.first_frame is not None:
                 chunk = np.concatenate([cond.first_frame[None], chunk[1:]])
@@ -331,15 +332,21 @@ class Pipeline:
             sent += len(chunk)
             yield np.ascontiguousarray(chunk)
 
-    def marker(self) -> Callable[[np.ndarray, int], np.ndarray] | None:
-        """The invisible watermark put on every output frame (CINEGEN_WATERMARK=0 turns it off)."""
+    def marker(self, key: object = None) -> Callable[[np.ndarray, int], np.ndarray] | None:
+        """The invisible watermark put on every output frame (CINEGEN_WATERMARK=0 turns it off).
+
+        Its generation id is a digest of `key` (what decides the output: the request and its
+        conditions), so the same request gives the same marked video, and a rerun of an eval the same
+        scores; with no key it is random.
+        """
         try:
             from cinegen.provenance import ProvenanceSettings, WatermarkConfig, embed_watermark, make_payload
         except ImportError:
             return None
         if not ProvenanceSettings.from_env().watermark:
             return None
-        payload = make_payload(self.name, int.from_bytes(os.urandom(4), "big"))
+        payload = make_payload(self.name, generation_id(self.name, key) if key is not None
+                               else int.from_bytes(os.urandom(4), "big"))
         cfg = WatermarkConfig()
         return lambda chunk, offset: embed_watermark(chunk, payload, cfg, frame_offset=offset)
 
@@ -383,3 +390,22 @@ class Pipeline:
             still = fit_image(check_image(image), h, w)
             cond = Condition(latents=self.encode_frames(still[None]), index=[0], first_frame=still)
         return req, text, cond
+
+
+def generation_id(model: str, key: object) -> int:
+    """A 32-bit id from the model's name and `key`'s repr (requests are dataclasses: a stable repr)."""
+    return int.from_bytes(hashlib.sha256(repr((model, key)).encode()).digest()[:4], "big")
+
+
+def _digest(cond: Condition | None) -> str:
+    """sha256 over a condition's tensors and arrays (their repr would elide most values)."""
+    h = hashlib.sha256()
+    if cond is not None:
+        for v in vars(cond).values():
+            if isinstance(v, torch.Tensor):
+                h.update(v.detach().float().cpu().numpy().tobytes())
+            elif isinstance(v, np.ndarray):
+                h.update(np.ascontiguousarray(v).tobytes())
+            else:
+                h.update(repr(v).encode())
+    return h.hexdigest()

@@ -149,7 +149,7 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
     the same framing is a jump in time: a new take beside the memory frame, so the cut shows.
     """
     fps = kw.pop("fps", None) or board.fps or pipe.defaults["fps"]
-    marker = pipe.marker()
+    marker = pipe.marker((repr(board), seed, expand, sorted(kw.items()), fps))
     sent = 0
     memory = None
     tail = None  # the last CONTEXT_FRAMES frames of the shot before, wide view, at the generated size
