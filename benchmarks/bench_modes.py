@@ -45,7 +45,7 @@ from cinegen.eval.describe import describe
 from cinegen.eval.parse import parse
 from cinegen.eval.report import evaluate_video
 from cinegen.pipeline import Pipeline, modes
-from cinegen.pipeline.limits import EDIT_STRENGTH, SDEDIT_STRENGTH
+from cinegen.pipeline.limits import EDIT_STRENGTH, SDEDIT_STRENGTH, edit_strength
 from cinegen.world import make_captions, render, sample_scene
 from cinegen.world.spec import BACKGROUND_COLOURS, COLOURS, BackgroundSpec, SceneSpec
 
@@ -378,7 +378,7 @@ def run_edit(pipe: Pipeline, n: int, seconds: float, steps: int | None,
                 out = res.frames
                 ev = evaluate_video(out, fps, prompt)
                 dist = track_distance(src.frames[: len(out)], out, fps)
-                used = strength if strength is not None else (EDIT_STRENGTH if method == "flowedit" else SDEDIT_STRENGTH)
+                used = edit_strength(method, strength)
                 items.append({"prompt": prompt, "source_prompt": source, "variant": variant, "strength": used,
                               "attribute": attr, "attribute_score": score_value(ev, attr),
                               "seconds": res.timings["total"], **dist})

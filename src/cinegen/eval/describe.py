@@ -232,7 +232,7 @@ def describe(frames: np.ndarray, fps: float) -> Description:
     bdiff = background_change(frames, free)
     if kind != "solid":
         cuts = [c for c in cuts if background_cut(bdiff, free, c)]
-    cuts = sorted(cuts + reframed)
+    cuts = cuts + reframed
     cuts = sorted(cuts + zoom_cuts(frames, frame_diff, cuts))
     shot = np.zeros(n, dtype=int)
     for c in cuts:

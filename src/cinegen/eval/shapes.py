@@ -114,7 +114,7 @@ def clearly_other(masks: list[np.ndarray], feats: list[np.ndarray] | None, shape
     `shape`'s by DRIFT_MARGIN of its distance. A ragged blob between two templates (a disc or a
     hexagon) is no evidence of a change of shape, and a grey level of noise moves it across."""
     dist = shape_distances(masks, feats)
-    own = dist["square" if shape == "diamond" else shape] if shape in dist or shape == "diamond" else np.inf
+    own = dist.get("square" if shape == "diamond" else shape, np.inf)
     return bool(own > (1.0 + DRIFT_MARGIN) * min(dist.values()))
 
 

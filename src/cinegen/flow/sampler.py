@@ -28,6 +28,11 @@ def _cond_mask(cond_mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return m
 
 
+def _check_grid(grid: torch.Tensor) -> None:
+    if grid.ndim != 1 or grid.numel() < 2:
+        raise InputError(f"grid must be 1-D with >= 2 times, got shape {tuple(grid.shape)}")
+
+
 @torch.no_grad()
 def sample_euler(
     model_fn: ModelFn,
@@ -44,8 +49,7 @@ def sample_euler(
     Each step: x ← x + (t_{i+1} − t_i)·v(x, t_i), the same update as diffusers'
     FlowMatchEulerDiscreteScheduler.
     """
-    if grid.ndim != 1 or grid.numel() < 2:
-        raise InputError(f"grid must be 1-D with >= 2 times, got shape {tuple(grid.shape)}")
+    _check_grid(grid)
     if noise.ndim != 5:
         raise InputError(f"noise must be (B, C, T, H, W), got {tuple(noise.shape)}")
     b, nt = noise.shape[0], noise.shape[2]
@@ -98,21 +102,21 @@ def sample_flowedit(
     the source's in src_fn's input, `tar_given`'s in tar_fn's and in the output. n_avg noises per step
     are averaged (the paper's n_avg).
     """
-    if grid.ndim != 1 or grid.numel() < 2:
-        raise InputError(f"grid must be 1-D with >= 2 times, got shape {tuple(grid.shape)}")
+    _check_grid(grid)
     if x_src.ndim != 5:
         raise InputError(f"x_src must be (B, C, T, H, W), got {tuple(x_src.shape)}")
     if n_avg < 1:
         raise InputError(f"n_avg must be >= 1, got {n_avg}")
     b, nt = x_src.shape[0], x_src.shape[2]
     x = x_src.clone()
-    held = keep = None
+    held = keep = given = None
     if cond_mask is not None:
         if tar_given is None or tar_given.shape != x_src.shape:
             raise InputError("cond_mask needs tar_given of the same shape as x_src")
         held = _cond_mask(cond_mask, x)
         keep = held[:, None, :, None, None]
-        x = torch.where(keep, tar_given.to(x.dtype), x)
+        given = tar_given.to(x.dtype)
+        x = torch.where(keep, given, x)
     grid = grid.to(torch.float32)
     n = grid.numel() - 1
     for i in range(n):
@@ -127,11 +131,11 @@ def sample_flowedit(
             z_tar = x + z_src - x_src
             if held is not None:  # held frames are clean: the source's, and the edit's own
                 z_src = torch.where(keep, x_src, z_src)
-                z_tar = torch.where(keep, tar_given.to(x.dtype), z_tar)
+                z_tar = torch.where(keep, given, z_tar)
             delta = delta + tar_fn(z_tar, tt) - src_fn(z_src, tt)
         x = x + (grid[i + 1] - grid[i]).to(x.device) * delta / n_avg
         if held is not None:
-            x = torch.where(keep, tar_given.to(x.dtype), x)
+            x = torch.where(keep, given, x)
         if callback is not None:
             callback(i, n, x)
     return x

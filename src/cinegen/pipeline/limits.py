@@ -18,6 +18,13 @@ SDEDIT_STRENGTH = 0.55  # SDEdit's (tracks moved .090, target 0.10; attribute .3
 SIDE_MULTIPLE = 16  # VAE space factor × DiT patch (8×2 or 4×4): sizes are generated at multiples of 16, then cropped
 
 
+def edit_strength(method: str, strength: float | None = None) -> float:
+    """`strength`, or the edit method's default when None."""
+    if strength is not None:
+        return strength
+    return EDIT_STRENGTH if method == "flowedit" else SDEDIT_STRENGTH
+
+
 @dataclass(frozen=True)
 class Request:
     prompt: str

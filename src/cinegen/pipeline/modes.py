@@ -23,7 +23,7 @@ from cinegen.common.errors import InputError
 from cinegen.common.seed import generator
 from cinegen.flow import cfg_velocity, sample_euler, shift_for_tokens, time_grid
 from cinegen.pipeline.inputs import fit_video
-from cinegen.pipeline.limits import EDIT_METHODS, EDIT_STRENGTH, SDEDIT_STRENGTH
+from cinegen.pipeline.limits import EDIT_METHODS, edit_strength
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
 
 CONTEXT_FRAMES = 5  # a given video's fewest frames (an image latent and a 4-frame group); storyboard cuts use as many
@@ -261,8 +261,7 @@ def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float | None 
     """
     if method not in EDIT_METHODS:
         raise InputError(f"edit method must be one of {', '.join(EDIT_METHODS)}, got {method!r}")
-    if strength is None:
-        strength = EDIT_STRENGTH if method == "flowedit" else SDEDIT_STRENGTH
+    strength = edit_strength(method, strength)
     if not 0 < strength <= 1:
         raise InputError(f"strength must be in (0, 1], got {strength}")
     _check_video(video, "the video to edit")
