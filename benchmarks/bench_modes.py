@@ -360,28 +360,35 @@ EDIT_VARIANTS = ("flowedit", "flowedit-nosource", "sdedit")  # FlowEdit given th
 
 def run_edit(pipe: Pipeline, n: int, seconds: float, steps: int | None,
              variants: tuple[str, ...] = EDIT_VARIANTS,
-             strengths: tuple[float | None, ...] = (None,)) -> list[dict[str, Any]]:
-    """Edit by each variant at each strength (None: the method's default), side by side on the same sources:
-    eval of the changed attribute (≥ 0.8), track distance (≤ 0.10)."""
+             strengths: tuple[float | None, ...] = (None,),
+             guidances: tuple[tuple[float | None, float | None], ...] = ((None, None),),
+             seed_offset: int = 0) -> list[dict[str, Any]]:
+    """Edit by each variant at each strength (None: the method's default) and each (target, source) guidance
+    (None: the model's), side by side on the same sources: eval of the changed attribute (≥ 0.8), track
+    distance (≤ 0.10). seed_offset picks other sources (a split to tune on that the reported one never saw)."""
     items = []
     fps = float(pipe.defaults["fps"])
     for variant in variants:
         method = variant.split("-")[0]
         for strength in strengths:
-            for i in range(n):
-                src = world_source(pipe, SEED_BASE["edit"] + i, seconds)
-                new_spec, attr = edited_spec(src.spec, i)
-                prompt = edit_prompt(new_spec, attr, SEED_BASE["edit"] + i)
-                source = src.prompt if variant == "flowedit" else None
-                res = modes.edit(pipe, prompt, src.frames, strength=strength, source_prompt=source, method=method,
-                                 seed=i, steps=steps, mark=False)
-                out = res.frames
-                ev = evaluate_video(out, fps, prompt)
-                dist = track_distance(src.frames[: len(out)], out, fps)
-                used = edit_strength(method, strength)
-                items.append({"prompt": prompt, "source_prompt": source, "variant": variant, "strength": used,
-                              "attribute": attr, "attribute_score": score_value(ev, attr),
-                              "seconds": res.timings["total"], **dist})
+            for tg, sg in guidances:
+                for i in range(n):
+                    seed = SEED_BASE["edit"] + seed_offset + i
+                    src = world_source(pipe, seed, seconds)
+                    new_spec, attr = edited_spec(src.spec, i)
+                    prompt = edit_prompt(new_spec, attr, seed)
+                    source = src.prompt if variant == "flowedit" else None
+                    res = modes.edit(pipe, prompt, src.frames, strength=strength, source_prompt=source, method=method,
+                                     seed=i, steps=steps, mark=False, guidance=tg, source_guidance=sg)
+                    out = res.frames
+                    ev = evaluate_video(out, fps, prompt)
+                    dist = track_distance(src.frames[: len(out)], out, fps)
+                    used = edit_strength(method, strength)
+                    target = float(pipe.defaults["guidance"]) if tg is None else tg
+                    guide = [target, target if sg is None else sg]
+                    items.append({"prompt": prompt, "source_prompt": source, "variant": variant, "strength": used,
+                                  "guidance": guide, "attribute": attr, "source_background": src.spec.background.kind,
+                                  "attribute_score": score_value(ev, attr), "seconds": res.timings["total"], **dist})
     return items
 
 
@@ -389,20 +396,30 @@ def _summarise_edit_at(items: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"attribute_score_mean": mean_of([it["attribute_score"] for it in items])}
     for attr in ("colour", "background"):
         out[f"{attr}_score_mean"] = mean_of([it["attribute_score"] for it in items if it["attribute"] == attr])
+    bg = [it for it in items if it["attribute"] == "background" and "source_background" in it]
+    for name, kinds in (("solid", ("solid",)), ("textured", ("checker", "sky"))):  # a textured source is harder
+        out[f"background_from_{name}_score_mean"] = mean_of([it["attribute_score"] for it in bg
+                                                             if it["source_background"] in kinds])
     out["track_distance_mean"] = mean_of([it["distance"] for it in items])
     out["track_distance_n"] = sum(it["distance"] is not None for it in items)
     out["seconds_mean"] = mean_of([it["seconds"] for it in items])
     return out
 
 
+def _edit_key(it: dict[str, Any]) -> tuple[str, float, tuple[float, ...] | None]:
+    g = it.get("guidance")
+    return it.get("variant", "sdedit"), it["strength"], tuple(g) if g else None
+
+
 def summarise_edit(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """The first variant at its first strength at the top (the CLI's default); every pair under variant@strength."""
-    keys = list(dict.fromkeys((it.get("variant", "sdedit"), it["strength"]) for it in items))
-    at = {k: _summarise_edit_at([it for it in items if (it.get("variant", "sdedit"), it["strength"]) == k])
-          for k in keys}
+    """The first variant at its first strength and guidance at the top (the CLI's default); every one
+    under variant@strength (and /target-source guidance when more than one was run)."""
+    keys = list(dict.fromkeys(_edit_key(it) for it in items))
+    at = {k: _summarise_edit_at([it for it in items if _edit_key(it) == k]) for k in keys}
     out: dict[str, Any] = {"variant": keys[0][0], "strength": keys[0][1], **at[keys[0]]}
+    guided = len({k[2] for k in keys}) > 1
     if len(keys) > 1:
-        out.update({f"{v}@{st:g}": r for (v, st), r in at.items()})
+        out.update({f"{v}@{st:g}" + (f"/g{g[0]:g}-{g[1]:g}" if guided and g else ""): r for (v, st, g), r in at.items()})
     out["targets"] = {"attribute_score_mean": 0.8, "track_distance_mean": 0.10}
     return out
 
@@ -441,6 +458,11 @@ RUNNERS: dict[str, tuple[Callable, Callable]] = {
 }
 
 
+def _guidance_pair(text: str) -> tuple[float, float]:
+    tg, _, sg = text.partition("/")
+    return float(tg), float(sg or tg)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
@@ -452,6 +474,9 @@ def main() -> None:
                     help="edit methods compared (flowedit: given the source's caption; -nosource: not)")
     ap.add_argument("--edit-strength", type=float, nargs="+", default=[None],
                     help=f"edit strengths swept (default: the method's, {EDIT_STRENGTH} FlowEdit, {SDEDIT_STRENGTH} SDEdit)")
+    ap.add_argument("--edit-guidance", nargs="+", default=None, metavar="T[/S]",
+                    help="FlowEdit guidance swept: target T, source S (default S = T; default T: the model's)")
+    ap.add_argument("--edit-seed-offset", type=int, default=0, help="edit other sources (a tuning split)")
     ap.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "modes.json"))
     a = ap.parse_args()
     t0 = time.perf_counter()
@@ -462,7 +487,9 @@ def main() -> None:
     for name in a.only:
         run, summarise = RUNNERS[name]
         if name == "edit":
-            run = functools.partial(run_edit, variants=tuple(a.edit_variant), strengths=tuple(a.edit_strength))
+            guidances = tuple(_guidance_pair(g) for g in a.edit_guidance) if a.edit_guidance else ((None, None),)
+            run = functools.partial(run_edit, variants=tuple(a.edit_variant), strengths=tuple(a.edit_strength),
+                                    guidances=guidances, seed_offset=a.edit_seed_offset)
         n = a.n if a.n is not None else DEFAULT_N[name]
         t = time.perf_counter()
         items = run(pipe, n, a.seconds, a.steps)

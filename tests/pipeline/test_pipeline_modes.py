@@ -79,13 +79,16 @@ def test_flowedit_moves_only_what_the_prompts_change(tiny_pipe, monkeypatch):
     c, n, h, w = tiny_pipe.latent_shape(req)
     src = torch.randn(c, n, h, w, generator=g)
 
-    def edited(prompt: str, source: str) -> torch.Tensor:
-        cond = Condition(start=src, t_start=0.9, source_text=source)
+    def edited(prompt: str, source: str, source_guidance: float | None = None) -> torch.Tensor:
+        cond = Condition(start=src, t_start=0.9, source_text=source, source_guidance=source_guidance)
         return torch.stack(list(tiny_pipe.sample_latents(req, prompt, cond)), dim=1)
 
     assert torch.allclose(edited("a red ball", "a red ball"), src, atol=1e-4)
+    assert torch.allclose(edited("a red ball", "a red ball", req.guidance), src, atol=1e-4)
     moved = edited("a blue square", "a red ball")
     assert (moved - src).abs().mean() > 0.01
+    # the source branch guided less than the target: the same prompt no longer cancels
+    assert (edited("a red ball", "a red ball", 1.0) - src).abs().mean() > 1e-3
     with pytest.raises(InputError, match="edit method"):
         modes.edit(tiny_pipe, "x", _video(5), method="inpaint")
 

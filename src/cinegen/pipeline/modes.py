@@ -250,7 +250,7 @@ def _circular_velocity(model_fn, n_groups: int, width: int, offsets: list[int]):
 
 def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float | None = None,
          source_prompt: str | None = None, method: str = EDIT_METHODS[0], expand: bool = True,
-         progress=None, mark: bool = True, **kw) -> GenerationResult:
+         progress=None, mark: bool = True, source_guidance: float | None = None, **kw) -> GenerationResult:
     """Change a video per the prompt while keeping its layout and motion, from t = strength.
 
     flowedit (the default): FlowEdit moves the source latents by the difference between the model's
@@ -275,7 +275,8 @@ def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float | None 
         source = (pipe.expand(source_prompt, req.seed) if expand else source_prompt) if source_prompt else ""
     h, w = req.gen_size
     z = pipe.encode_frames(fit_video(video[:n], h, w))
-    out = _run(pipe, req, text, Condition(start=z, t_start=strength, source_text=source), z.shape[1], progress)[:n]
+    out = _run(pipe, req, text, Condition(start=z, t_start=strength, source_text=source,
+                                                 source_guidance=source_guidance), z.shape[1], progress)[:n]
     out = _mark(pipe, out) if mark else out
     return GenerationResult(out, req.fps, req.prompt, text, req.seed, req.steps, {"total": time.perf_counter() - t0})
 

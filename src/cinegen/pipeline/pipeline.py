@@ -58,7 +58,8 @@ class Condition:
     `latents`: (C, n, h, w) clean latents placed at latent indices `index` (n of them). `start` and
     `t_start` give an edit of the source latents `start` from t = `t_start`: FlowEdit (flow/sampler.py)
     toward the prompt and away from `source_text` when that is set ("" is the empty prompt), else SDEdit
-    (sampling starts from `start` noised to `t_start` instead of pure noise).
+    (sampling starts from `start` noised to `t_start` instead of pure noise). `source_guidance`: FlowEdit's
+    guidance on the source branch (None: the request's; the paper guides the source less than the target).
     `first_frame` (H, W, 3) uint8 at the generated size is output as frame 0 itself (image-to-video:
     the image is the first frame, not its VAE round trip). `memory` (C, h, w): a clean latent frame
     from elsewhere (a storyboard's first shot) put before every window as its memory frame, in place
@@ -72,6 +73,7 @@ class Condition:
     first_frame: np.ndarray | None = None
     memory: torch.Tensor | None = None
     source_text: str | None = None
+    source_guidance: float | None = None
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -236,7 +238,8 @@ class Pipeline:
         flowedit = cond.start is not None and cond.source_text is not None
         if flowedit:
             src_states = self.text_states(cond.source_text, req.negative_prompt)
-            src_fn = cfg_velocity(self.dit, *src_states, req.guidance, self.guidance_interval)
+            src_guidance = req.guidance if cond.source_guidance is None else cond.source_guidance
+            src_fn = cfg_velocity(self.dit, *src_states, src_guidance, self.guidance_interval)
             start = cond.start.to(self.device)
         size, context = self.window
         windows = plan_conditioned(known.tolist(), size, context)
@@ -263,7 +266,7 @@ class Pipeline:
                 if flowedit:  # the source branch sees the source's own frames where the edit's are held
                     src = start[None, :, sl]
                     x_src, _, _, fn_s = self._with_memory(win, src, src, win_mask, known, start, src_states,
-                                                          req.guidance)
+                                                          src_guidance)
                     out = sample_flowedit(fn_s or src_fn, fn, x_src, grid, generator(req.seed + 1 + k),
                                           tar_given=given, cond_mask=mask, callback=step_cb)
                 else:
