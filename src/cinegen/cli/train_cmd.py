@@ -1,7 +1,6 @@
 """`cinegen train`: one stage, or a whole recipe (VAE, then DiT, then the model folder)."""
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import typer

@@ -147,7 +147,6 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
     if len(idx) < 3:
         return "static", None
     p = to_world(centre, path)[idx]  # (k, 2)
-    t = idx / fps
     s2 = path[idx, 2] ** 2
     a = area[idx] / s2
     full = ~clipped[idx]

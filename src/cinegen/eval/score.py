@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from cinegen.eval.describe import Description, ObjectTrack, describe
-from cinegen.eval.motion import REST_SPEED, flight_acceleration, to_world
+from cinegen.eval.motion import flight_acceleration, to_world
 from cinegen.eval.parse import Expected, ExpectedObject, parse
 from cinegen.eval.shapes import unit_area
 from cinegen.world.spec import FLOOR_Y, GRAVITY, SHAPES

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
