@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -364,31 +365,33 @@ def run_edit(pipe: Pipeline, n: int, seconds: float, steps: int | None,
              guidances: tuple[tuple[float | None, float | None], ...] = ((None, None),),
              seed_offset: int = 0) -> list[dict[str, Any]]:
     """Edit by each variant at each strength (None: the method's default) and each (target, source) guidance
-    (None: the model's), side by side on the same sources: eval of the changed attribute (≥ 0.8), track
-    distance (≤ 0.10). seed_offset picks other sources (a split to tune on that the reported one never saw)."""
-    items = []
+    (None: the model's; a source None follows the target), side by side on the same sources: eval of the
+    changed attribute (≥ 0.8), track distance (≤ 0.10). seed_offset picks other sources (a split to tune on
+    that the reported one never saw)."""
     fps = float(pipe.defaults["fps"])
-    for variant in variants:
+    default = float(pipe.defaults["guidance"])
+    guidances = tuple((default if tg is None else tg, (default if tg is None else tg) if sg is None else sg)
+                      for tg, sg in guidances)
+    sources = []  # the same sources, edits and prompts for every setting
+    for i in range(n):
+        seed = SEED_BASE["edit"] + seed_offset + i
+        src = world_source(pipe, seed, seconds)
+        new_spec, attr = edited_spec(src.spec, i)
+        sources.append((src, attr, edit_prompt(new_spec, attr, seed)))
+    items = []
+    for variant, strength, (tg, sg) in itertools.product(variants, strengths, guidances):
         method = variant.split("-")[0]
-        for strength in strengths:
-            for tg, sg in guidances:
-                for i in range(n):
-                    seed = SEED_BASE["edit"] + seed_offset + i
-                    src = world_source(pipe, seed, seconds)
-                    new_spec, attr = edited_spec(src.spec, i)
-                    prompt = edit_prompt(new_spec, attr, seed)
-                    source = src.prompt if variant == "flowedit" else None
-                    res = modes.edit(pipe, prompt, src.frames, strength=strength, source_prompt=source, method=method,
-                                     seed=i, steps=steps, mark=False, guidance=tg, source_guidance=sg)
-                    out = res.frames
-                    ev = evaluate_video(out, fps, prompt)
-                    dist = track_distance(src.frames[: len(out)], out, fps)
-                    used = edit_strength(method, strength)
-                    target = float(pipe.defaults["guidance"]) if tg is None else tg
-                    guide = [target, target if sg is None else sg]
-                    items.append({"prompt": prompt, "source_prompt": source, "variant": variant, "strength": used,
-                                  "guidance": guide, "attribute": attr, "source_background": src.spec.background.kind,
-                                  "attribute_score": score_value(ev, attr), "seconds": res.timings["total"], **dist})
+        used = edit_strength(method, strength)
+        for i, (src, attr, prompt) in enumerate(sources):
+            source = src.prompt if variant == "flowedit" else None
+            res = modes.edit(pipe, prompt, src.frames, strength=used, source_prompt=source, method=method,
+                             seed=i, steps=steps, mark=False, guidance=tg, source_guidance=sg)
+            out = res.frames
+            ev = evaluate_video(out, fps, prompt)
+            dist = track_distance(src.frames[: len(out)], out, fps)
+            items.append({"prompt": prompt, "source_prompt": source, "variant": variant, "strength": used,
+                          "guidance": [tg, sg], "attribute": attr, "source_background": src.spec.background.kind,
+                          "attribute_score": score_value(ev, attr), "seconds": res.timings["total"], **dist})
     return items
 
 
@@ -396,7 +399,7 @@ def _summarise_edit_at(items: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"attribute_score_mean": mean_of([it["attribute_score"] for it in items])}
     for attr in ("colour", "background"):
         out[f"{attr}_score_mean"] = mean_of([it["attribute_score"] for it in items if it["attribute"] == attr])
-    bg = [it for it in items if it["attribute"] == "background" and "source_background" in it]
+    bg = [it for it in items if it["attribute"] == "background"]
     for name, kinds in (("solid", ("solid",)), ("textured", ("checker", "sky"))):  # a textured source is harder
         out[f"background_from_{name}_score_mean"] = mean_of([it["attribute_score"] for it in bg
                                                              if it["source_background"] in kinds])
@@ -406,9 +409,8 @@ def _summarise_edit_at(items: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _edit_key(it: dict[str, Any]) -> tuple[str, float, tuple[float, ...] | None]:
-    g = it.get("guidance")
-    return it.get("variant", "sdedit"), it["strength"], tuple(g) if g else None
+def _edit_key(it: dict[str, Any]) -> tuple[str, float, tuple[float, ...]]:
+    return it["variant"], it["strength"], tuple(it["guidance"])
 
 
 def summarise_edit(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -419,7 +421,7 @@ def summarise_edit(items: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"variant": keys[0][0], "strength": keys[0][1], **at[keys[0]]}
     guided = len({k[2] for k in keys}) > 1
     if len(keys) > 1:
-        out.update({f"{v}@{st:g}" + (f"/g{g[0]:g}-{g[1]:g}" if guided and g else ""): r for (v, st, g), r in at.items()})
+        out.update({f"{v}@{st:g}" + (f"/g{g[0]:g}-{g[1]:g}" if guided else ""): r for (v, st, g), r in at.items()})
     out["targets"] = {"attribute_score_mean": 0.8, "track_distance_mean": 0.10}
     return out
 

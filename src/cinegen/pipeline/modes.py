@@ -275,8 +275,8 @@ def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float | None 
         source = (pipe.expand(source_prompt, req.seed) if expand else source_prompt) if source_prompt else ""
     h, w = req.gen_size
     z = pipe.encode_frames(fit_video(video[:n], h, w))
-    out = _run(pipe, req, text, Condition(start=z, t_start=strength, source_text=source,
-                                                 source_guidance=source_guidance), z.shape[1], progress)[:n]
+    cond = Condition(start=z, t_start=strength, source_text=source, source_guidance=source_guidance)
+    out = _run(pipe, req, text, cond, z.shape[1], progress)[:n]
     out = _mark(pipe, out) if mark else out
     return GenerationResult(out, req.fps, req.prompt, text, req.seed, req.steps, {"total": time.perf_counter() - t0})
 
