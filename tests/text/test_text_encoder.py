@@ -143,3 +143,25 @@ def test_broken_trace_falls_back_to_transformers(tmp_path, monkeypatch):
     path.write_bytes(b"not a torchscript file")
     enc = TextEncoder(cache_size=0)
     assert enc.backend == "transformers" and enc.encode(["a cat"])[0].shape[-1] == 384
+
+
+def test_an_fp16_copy_named_by_env_stands_in_for_the_wheel(tmp_path, monkeypatch, minilm):
+    """CINEGEN_MINILM_DIR (a GPU machine without the wheel): an fp16 copy loads as fp32, name stays
+    'minilm', states within fp16 rounding of the wheel's; a folder that is not a model is one clear error."""
+    from safetensors.torch import load_file, save_file
+
+    src, copy = resolve_encoder_path("minilm"), tmp_path / "minilm16"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("model.safetensors", "*.bin", "onnx", "openvino"))
+    state = load_file(str(src / "model.safetensors"))
+    save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, str(copy / "model.safetensors"))
+    monkeypatch.setenv("CINEGEN_MINILM_DIR", str(copy))
+    monkeypatch.setenv("CINEGEN_TEXT_CACHE", "0")
+    enc = TextEncoder(cache_size=0)
+    assert enc.name == "minilm" and resolve_encoder_path("minilm") == copy
+    prompts = ["A large red circle bounces on a checkered floor.", ""]
+    (e16, m16), (e32, m32) = enc.encode(prompts), minilm.encode(prompts)
+    assert e16.dtype == torch.float32 and torch.equal(m16, m32)
+    assert 0 < (e16 - e32).abs().max() < 2e-2 * e32.abs().max()  # fp16 weights: close, not identical
+    monkeypatch.setenv("CINEGEN_MINILM_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(InputError, match="CINEGEN_MINILM_DIR"):
+        TextEncoder()

@@ -2,10 +2,12 @@
 import dataclasses
 
 import torch
+from safetensors.torch import load_file
 
 from cinegen.common.checkpoint import load_state
 from cinegen.pipeline import Pipeline
 from cinegen.train.recipes import tiny_dit, tiny_vae
+from cinegen.train.latent_cache import ENCODE_BATCH
 from cinegen.train.trainer import train
 
 
@@ -74,3 +76,18 @@ def test_fine_tune_the_shipped_model_by_name(tmp_path):
     assert res["done"]
     shipped, tuned = load_state(DEFAULT_MODEL_DIR, "dit"), load_state(tmp_path / "tune/model", "dit")
     assert all(torch.equal(shipped[k], tuned[k]) for k in shipped)
+
+
+def test_latent_cache_is_the_same_rendered_in_parallel(tmp_path):
+    """render_workers spreads the cache's world clips over processes; the clips and latents are unchanged."""
+    from cinegen.train.latent_cache import build_latents
+    from cinegen.train.tasks import load_vae
+
+    train(dataclasses.replace(tiny_vae(), steps=1), tmp_path / "vae", progress=False)
+    vae = load_vae(tmp_path / "vae/model")
+    cfg = dataclasses.replace(tiny_dit(str(tmp_path / "vae/model")), cache_clips=ENCODE_BATCH + 3)  # a partial batch too
+    build_latents(cfg, vae, tmp_path / "one.safetensors", progress=False)
+    build_latents(dataclasses.replace(cfg, render_workers=2), vae, tmp_path / "two.safetensors", progress=False)
+    one, two = (load_file(str(tmp_path / f"{n}.safetensors"))["latents"] for n in ("one", "two"))
+    assert one.shape[0] == cfg.cache_clips and torch.equal(one, two)
+    assert not torch.equal(one[0], one[1])  # distinct clips, in order

@@ -11,7 +11,7 @@ import torch
 from cinegen.common.checkpoint import load_state
 from cinegen.train.config import TrainConfig, override
 from cinegen.train.recipes import tiny_vae
-from cinegen.train.trainer import train
+from cinegen.train.trainer import FIT_AFTER_STEPS, fit_steps, lr_at, train
 
 
 def _cfg(**kw) -> TrainConfig:
@@ -41,6 +41,25 @@ def test_overrides_are_checked():
         override(cfg, ["learning_rate=1"])
     with pytest.raises(InputError, match="needs a int"):
         override(cfg, ["steps=many"])
+    assert override(cfg, ["model.patch_size=[1,2,2]"]).model_overrides["patch_size"] == [1, 2, 2]  # JSON values
+    with pytest.raises(InputError, match="model.NAME=VALUE"):
+        override(cfg, ['model_overrides={"dim": 8}'])
+
+
+def test_fit_steps_keeps_the_cooldown_share():
+    cfg = dataclasses.replace(_cfg(), steps=1000, cooldown=250)
+    fitted = fit_steps(cfg, step=20, rate=2.0, seconds_left=190.0)  # 380 more steps fit
+    assert fitted.steps == 400 and fitted.cooldown == 100
+    assert lr_at(fitted, fitted.steps - 1) < 0.02 * fitted.lr  # the run still ends cooled down
+
+
+def test_fit_minutes_sizes_the_run_to_its_time(tmp_path):
+    cfg = dataclasses.replace(_cfg(), steps=100_000, cooldown=10_000, ckpt_every=10_000, log_every=10)
+    res = train(cfg, tmp_path / "fit", progress=False, fit_minutes=0.05)  # 3 s of a tiny VAE
+    saved = json.loads((tmp_path / "fit/config.json").read_text())
+    assert res["done"] and res["step"] == saved["steps"]
+    assert FIT_AFTER_STEPS < saved["steps"] < 100_000 and saved["cooldown"] == round(0.1 * saved["steps"])
+    assert (tmp_path / "fit/model/config.json").exists()
 
 
 DDP_SCRIPT = """

@@ -84,11 +84,12 @@ def train_vae(
     recipe: str = typer.Option("default", help="default | tiny"),
     set_: List[str] = typer.Option([], "--set", help="override a setting: name=value (repeatable)"),
     max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
+    fit_minutes: Optional[float] = typer.Option(None, help="size the run (steps, cool-down) to end after about this long of training"),
 ) -> None:
     """Train the video VAE on the procedural world (resumes from OUT if it holds a checkpoint)."""
     from cinegen.cli.train_cmd import run_train_stage
 
-    run_train_stage("vae", out, recipe, set_, max_minutes)
+    run_train_stage("vae", out, recipe, set_, max_minutes, fit_minutes=fit_minutes)
 
 
 @train_app.command("dit")
@@ -98,11 +99,12 @@ def train_dit(
     recipe: str = typer.Option("default", help="default | tiny"),
     set_: List[str] = typer.Option([], "--set", help="override a setting: name=value (repeatable)"),
     max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
+    fit_minutes: Optional[float] = typer.Option(None, help="size the run (steps, cool-down) to end after about this long of training"),
 ) -> None:
     """Train the diffusion transformer on VAE latents of the world (resumes from OUT)."""
     from cinegen.cli.train_cmd import run_train_stage
 
-    run_train_stage("dit", out, recipe, set_, max_minutes, vae_dir=vae)
+    run_train_stage("dit", out, recipe, set_, max_minutes, vae_dir=vae, fit_minutes=fit_minutes)
 
 
 @train_app.command("package")

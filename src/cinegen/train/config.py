@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ class TrainConfig:
     caption_dropout: float = 0.1
     cache_clips: int = 4000  # world clips encoded once into the latent cache
     captions_per_clip: int = 3
+    render_workers: int = 1  # processes rendering the latent cache's clips (the result is the same)
     memory_fraction: float = 0.0  # share of clip batches whose first latent frame is a far-past memory frame
     # VAE: weight of pixels unlike the frame's median colour (vae/loss.py pixel_weights); DiT: of latent
     # pixels unlike their frame's median latent (flow/objective.py foreground_weights)
@@ -97,6 +99,8 @@ def override(cfg: TrainConfig, pairs: list[str]) -> TrainConfig:
         if name not in types:
             raise InputError(f"unknown training setting {name!r}")
         current = getattr(cfg, name)
+        if isinstance(current, dict):
+            raise InputError(f"set {name!r} one entry at a time: model.NAME=VALUE (e.g. model.patch_size=[1,2,2])")
         try:
             changes[name] = type(current)(value) if not isinstance(current, bool) else value.lower() in ("1", "true", "yes")
         except ValueError:
@@ -105,7 +109,8 @@ def override(cfg: TrainConfig, pairs: list[str]) -> TrainConfig:
 
 
 def _parse(value: str) -> Any:
-    for cast in (int, float):
+    """A model override's value: a number, a JSON list/object (`model.patch_size=[1,2,2]`), else the string."""
+    for cast in (int, float, json.loads):
         try:
             return cast(value)
         except ValueError:

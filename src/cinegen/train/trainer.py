@@ -7,6 +7,7 @@ so a run killed at any point and resumed from its last checkpoint retraces the s
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import time
@@ -70,12 +71,26 @@ def init_weights(cfg: TrainConfig, model: torch.nn.Module, ema: torch.nn.Module)
     ema.load_state_dict(model.state_dict())
 
 
+def fit_steps(cfg: TrainConfig, step: int, rate: float, seconds_left: float) -> TrainConfig:
+    """The run's length set to what `rate` steps/s reach in `seconds_left` from `step`, the cool-down
+    kept at its share of the run (so a time-boxed run still ends with its learning rate at 0)."""
+    steps = step + max(1, int(rate * seconds_left))
+    share = cfg.cooldown / cfg.steps if cfg.steps else 0.0
+    return dataclasses.replace(cfg, steps=steps, cooldown=min(steps - step, round(share * steps)))
+
+
+FIT_AFTER_STEPS = 20  # steps timed before a fit_minutes run sets its length
+
+
 def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, progress: bool = True,
-          stop_at: int | None = None) -> dict:
+          stop_at: int | None = None, fit_minutes: float | None = None) -> dict:
     """Train (or resume) the run in folder `run`; export `run/model` from the EMA weights at the end.
 
     `max_minutes` stops early (checkpointed) so a session can end and a later one resume.
-    `stop_at` stops after that step (tests use it to simulate a kill).
+    `fit_minutes` instead sizes the run to end, cool-down included, after about that long of
+    training (data preparation before it not counted): the rate of the first FIT_AFTER_STEPS steps
+    sets `steps` (a lent GPU for one ~10-minute call). `stop_at` stops after that step (tests use
+    it to simulate a kill).
     """
     run = Path(run)
     device = pick_device(cfg.device)
@@ -117,6 +132,15 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
         if step % cfg.log_every == 0 or step == end:
             log.add(step=step, loss=last_loss, lr=lr_at(cfg, step - 1), steps_per_s=(step - start_step) / elapsed,
                     elapsed_s=elapsed)
+        if fit_minutes is not None and step - start_step == FIT_AFTER_STEPS:
+            cfg = fit_steps(cfg, step, (step - start_step) / elapsed, fit_minutes * 60 - elapsed)
+            end = cfg.steps if stop_at is None else min(cfg.steps, stop_at)
+            if d.main:
+                (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+                print(f"train {cfg.kind}: {cfg.steps} steps fit {fit_minutes:g} min "
+                      f"(cool-down over the last {cfg.cooldown})", flush=True)
+            if bar is not None:
+                bar.resize(cfg)
         if bar is not None:
             bar.update(step, last_loss, (step - start_step) / elapsed)
         out_of_time = max_minutes is not None and elapsed > max_minutes * 60
@@ -158,6 +182,11 @@ class _Progress:
                           TimeRemainingColumn(), transient=False)
         self.p.start()
         self.task = self.p.add_task("train", total=cfg.steps, completed=step, loss=float("nan"), rate=0.0)
+
+    def resize(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        if not self.plain:
+            self.p.update(self.task, total=cfg.steps)
 
     def update(self, step: int, loss: float, rate: float) -> None:
         if self.plain:
