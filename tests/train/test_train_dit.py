@@ -5,6 +5,7 @@ import torch
 from safetensors.torch import load_file
 
 from cinegen.common.checkpoint import load_state
+from cinegen.dit.repatch import repatch_state
 from cinegen.pipeline import Pipeline
 from cinegen.train.recipes import tiny_dit, tiny_vae
 from cinegen.train.latent_cache import ENCODE_BATCH
@@ -63,6 +64,11 @@ def test_init_from_a_model_folder(tmp_path):
     wide = dataclasses.replace(tune, model_overrides={"dim": 96, "heads": 4})
     with pytest.raises(CheckpointError, match="do not fit"):
         train(wide, tmp_path / "dit4", progress=False)
+    finer = dataclasses.replace(tune, model_overrides={"patch_size": [1, 1, 1]})  # from 2×2 cells: repatched
+    train(finer, tmp_path / "dit5", progress=False)
+    want = repatch_state(before, (1, 2, 2), (1, 1, 1), out_dim=before["out_proj.bias"].numel() // 4)
+    got = load_state(tmp_path / "dit5/model", "dit")
+    assert got["patch_embed.weight"].shape[-1] == 1 and all(torch.equal(want[k], got[k]) for k in want)
 
 
 def test_fine_tune_the_shipped_model_by_name(tmp_path):

@@ -16,9 +16,10 @@ from pathlib import Path
 import torch
 
 from cinegen.common.atomic import atomic_dir
-from cinegen.common.checkpoint import load_into, load_state, save_state
+from cinegen.common.checkpoint import load_config, load_into, load_state, save_state
 from cinegen.common.device import autocast_dtype, pick_device
 from cinegen.common.errors import CheckpointError
+from cinegen.dit.repatch import repatch_state
 from cinegen.train import parallel
 from cinegen.train.config import TrainConfig
 from cinegen.train.log import LossLog
@@ -65,8 +66,13 @@ def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt) -> int:
 
 def init_weights(cfg: TrainConfig, model: torch.nn.Module, ema: torch.nn.Module) -> None:
     """Start model and EMA from the `cfg.kind` weights of the model folder `cfg.init_from` ("default": the
-    shipped model)."""
-    state = load_state(model_folder(cfg.init_from), cfg.kind)
+    shipped model). A DiT with finer patches than the one it starts from is started by dit/repatch.py."""
+    folder = model_folder(cfg.init_from)
+    state = load_state(folder, cfg.kind)
+    if cfg.kind == "dit":
+        old = tuple(load_config(folder).get("dit", {}).get("patch_size", model.cfg.patch_size))
+        if old != model.cfg.patch_size:
+            state = repatch_state(state, old, model.cfg.patch_size, model.cfg.out_dim)
     load_into(model, state, f"{cfg.init_from}/{cfg.kind}")
     ema.load_state_dict(model.state_dict())
 
