@@ -108,7 +108,7 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     if d.main:
         run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+        _save_config(run, cfg)
     step = load_checkpoint(run, cfg, model, ema, opt)
     if step == 0 and cfg.init_from:
         init_weights(cfg, model, ema)
@@ -142,7 +142,7 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
             cfg = fit_steps(cfg, step, (step - start_step) / elapsed, fit_minutes * 60 - elapsed)
             end = cfg.steps if stop_at is None else min(cfg.steps, stop_at)
             if d.main:
-                (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
+                _save_config(run, cfg)
                 print(f"train {cfg.kind}: {cfg.steps} steps fit {fit_minutes:g} min "
                       f"(cool-down over the last {cfg.cooldown})", flush=True)
             if bar is not None:
@@ -162,6 +162,10 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
     parallel.barrier(d)
     parallel.teardown(d)
     return {"step": step, "done": step >= cfg.steps, "loss": last_loss, "model": str(run / "model")}
+
+
+def _save_config(run: Path, cfg: TrainConfig) -> None:
+    (run / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2))
 
 
 def _mean_over_ranks(x: torch.Tensor, d: parallel.Dist) -> float:
