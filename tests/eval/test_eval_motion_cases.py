@@ -1,13 +1,15 @@
 """Cases the motion describer once got wrong: a large object filling a sky row, a rotating shape
-grazing the frame edge, frames out of order split into two tracks, and the shot motion is judged in."""
+grazing the frame edge, frames out of order split into two tracks, the shot motion is judged in,
+and bounces a decoder smears and jitters."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cinegen.eval.describe import describe
-from cinegen.eval.motion import judged_shot, turned_angle
+from cinegen.eval.motion import MIN_ACCEL, classify_motion, flight_acceleration, judged_shot, turned_angle
 from cinegen.world.render import render
-from cinegen.world.spec import BackgroundSpec, CameraSpec, ObjectSpec, SceneSpec
+from cinegen.world.spec import GRAVITY, BackgroundSpec, CameraSpec, ObjectSpec, SceneSpec
 
 
 def test_turned_angle_sums_steps_across_gaps_modulo_the_symmetry():
@@ -55,3 +57,44 @@ def test_frames_out_of_order_stay_one_track():
     order = np.random.default_rng(15).permutation(len(clip.frames))
     d = describe(clip.frames[order], clip.fps)
     assert len(d.objects) == 1  # interleaved pieces of one colour, never seen together: one object
+
+
+def _bounce_track(fps: float = 8.0, n: int = 33, restitution: float = 0.75) -> np.ndarray:
+    """y of a ball dropped at 0.35 onto a floor at 0.8 under the world's gravity (sub-stepped)."""
+    y, v, out, dt = 0.35, 0.0, [], 1 / fps / 50
+    for _ in range(n):
+        out.append(y)
+        for _ in range(50):
+            v += GRAVITY * dt
+            y += v * dt
+            if y > 0.8 and v > 0:
+                y, v = 1.6 - y, -restitution * v
+    return np.array(out)
+
+
+def _classify(x: np.ndarray, y: np.ndarray, shape: str = "circle") -> tuple[str, str | None]:
+    t = len(y)
+    return classify_motion(np.c_[x, y], np.full(t, 0.02), np.zeros(t), np.ones(t, bool), np.zeros(t, bool),
+                           shape, 8.0, np.c_[np.zeros((t, 2)), np.ones(t)], np.zeros(t, int))
+
+
+def test_bounce_smeared_and_jittered_by_a_decoder_still_bounces():
+    y, idx = _bounce_track(), np.arange(33)
+    assert flight_acceleration(y, idx, 8.0) == pytest.approx(GRAVITY)  # clean: every triple is right
+    assert flight_acceleration(y, idx, 8.0, skip_contacts=True) == pytest.approx(GRAVITY)
+    # A decoder blends each frame with its neighbours and jitters the centroid: the triples near
+    # the contacts (bounces 3-7 frames apart) outvote the flights, the flights alone do not.
+    smeared = y.copy()
+    smeared[1:-1] = 0.25 * y[:-2] + 0.5 * y[1:-1] + 0.25 * y[2:]
+    x = np.linspace(0.7, 0.3, 33)
+    for seed in range(5):
+        noisy = smeared + np.random.default_rng(seed).normal(0.0, 0.006, 33)
+        assert flight_acceleration(noisy, idx, 8.0) < MIN_ACCEL
+        assert flight_acceleration(noisy, idx, 8.0, skip_contacts=True) > MIN_ACCEL
+        assert _classify(x, noisy) == ("bounce", None)
+
+
+def test_constant_speed_reflection_off_the_floor_is_no_bounce():
+    t = np.arange(33) / 8.0
+    y = 0.88 - np.abs(0.58 - 0.3 * t) + np.random.default_rng(0).normal(0.0, 0.004, 33)
+    assert _classify(0.2 + 0.15 * t, y) == ("move", "down-right")

@@ -46,21 +46,48 @@ def _line_dist(p: np.ndarray) -> float:
     return float(np.linalg.svd(q, compute_uv=False)[-1] / np.sqrt(len(p)))
 
 
-def flight_acceleration(y: np.ndarray, idx: np.ndarray, fps: float) -> float | None:
+def _runs(idx: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index ranges of consecutive frames in idx."""
+    breaks = [0, *(np.flatnonzero(np.diff(idx) != 1) + 1).tolist(), len(idx)]
+    return list(zip(breaks[:-1], breaks[1:]))
+
+
+def flight_acceleration(y: np.ndarray, idx: np.ndarray, fps: float, skip_contacts: bool = False) -> float | None:
     """Median vertical acceleration over consecutive-frame triples while the object moves.
 
     Samples of a free flight have second differences of exactly g·dt², so the median over the
     moving triples is the acceleration; a floor contact is one outlying triple (a velocity flip)
     and frames at rest are left out by their near-zero velocity.
+
+    skip_contacts: also leave out every triple that touches a floor contact (a lowest point on
+    screen, where y has a local maximum) or the frame after it. A decoder smears a contact over
+    two or three frames and jitters the centroid: with bounces a few frames apart the smeared
+    triples then outvote the flights between them, and a bouncing ball reads as gliding.
     """
     acc = []
-    for k in range(1, len(idx) - 1):
-        if idx[k] - idx[k - 1] != 1 or idx[k + 1] - idx[k] != 1:
-            continue
-        v0, v1 = (y[k] - y[k - 1]) * fps, (y[k + 1] - y[k]) * fps
-        if max(abs(v0), abs(v1)) > REST_SPEED:
-            acc.append((v1 - v0) * fps)
+    for a, b in _runs(idx):
+        yy = y[a:b]
+        near: set[int] = set()
+        if skip_contacts:
+            contacts = [k for k in range(1, len(yy) - 1) if yy[k] >= yy[k - 1] and yy[k] > yy[k + 1]]
+            near = {k + s for k in contacts for s in (0, 1)}
+        for k in range(1, len(yy) - 1):
+            if near & {k - 1, k, k + 1}:
+                continue
+            v0, v1 = (yy[k] - yy[k - 1]) * fps, (yy[k + 1] - yy[k]) * fps
+            if max(abs(v0), abs(v1)) > REST_SPEED:
+                acc.append((v1 - v0) * fps)
     return float(np.median(acc)) if len(acc) >= 2 else None
+
+
+def vertical_acceleration(y: np.ndarray, idx: np.ndarray, fps: float) -> float | None:
+    """The larger of the two readings of flight_acceleration: all triples are right on clean
+    renders (a collision is one outlier among them), the flights between contacts under a
+    decoder's smear; either alone misses some falls. On the 500 renders of the agreement test
+    the pair agrees with ground truth exactly as often as all triples alone (motion, physics)."""
+    found = [v for v in (flight_acceleration(y, idx, fps), flight_acceleration(y, idx, fps, skip_contacts=True))
+             if v is not None]
+    return max(found) if found else None
 
 
 def first_leg(p: np.ndarray, idx: np.ndarray, turn: float = 0.7) -> np.ndarray:
@@ -174,7 +201,7 @@ def classify_motion(centre: np.ndarray, area: np.ndarray, angle: np.ndarray, vis
                 # y points down, so an increasing angle turns clockwise on screen.
                 return "orbit", "cw" if sweep > 0 else "ccw"
     y = p[:, 1]
-    g = flight_acceleration(y, idx, fps)
+    g = vertical_acceleration(y, idx, fps)
     # Bounce: a floor contact, and falling in between (a collision turns a mover, not gravity).
     if _bounces(y) and g is not None and g > MIN_ACCEL:
         return "bounce", None

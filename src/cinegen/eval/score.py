@@ -14,7 +14,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from cinegen.eval.describe import Description, ObjectTrack, describe
-from cinegen.eval.motion import flight_acceleration, to_world
+from cinegen.eval.motion import to_world, vertical_acceleration
 from cinegen.eval.parse import Expected, ExpectedObject, parse
 from cinegen.eval.shapes import unit_area
 from cinegen.world.spec import FLOOR_Y, GRAVITY, SHAPES
@@ -473,7 +473,7 @@ def physics(d: Description, framings: tuple[str, ...] = ()) -> DimScore:
             if run is None:
                 continue
             idx, p, y = idx[run], p[run], y[run]
-        g = flight_acceleration(y, idx, d.fps)
+        g = vertical_acceleration(y, idx, d.fps)
         # Falls and bounces, and anything else that clearly accelerates up or down (orbits turn).
         if o.motion not in ("fall", "bounce") and (o.motion == "orbit" or g is None or abs(g) < 0.3 * GRAVITY):
             continue
