@@ -1,4 +1,4 @@
-"""`cinegen eval`: describe, score, run (generate + score a prompt set), videos (score files)."""
+"""`cinegen eval`: describe, score, run (generate + score a prompt set), videos (score files), compare (two reports)."""
 from __future__ import annotations
 
 import json
@@ -99,6 +99,20 @@ def videos_cmd(folder: Path, prompts: Path = typer.Option(..., "--prompts"), out
             sheets.append(frames)
             bar.advance(task)
     _print_summary(write_report(out or folder / "eval", results, sheets))
+
+
+@eval_app.command("compare")
+def compare_cmd(a: Path, b: Path, json_out: Path | None = typer.Option(None, "--json", help="also write the table as JSON")) -> None:
+    """Paired change per dimension from report A to report B (made on the same prompts and seeds)."""
+    from dataclasses import asdict
+
+    from cinegen.common.atomic import write_text_atomic
+    from cinegen.eval.compare import compare_results, format_table, read_report
+
+    changes = compare_results(read_report(a), read_report(b))
+    typer.echo(format_table(changes, a.name, b.name))
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps({"a": str(a), "b": str(b), "dimensions": [asdict(c) for c in changes]}, indent=1))
 
 
 def _print_summary(summary: dict) -> None:
