@@ -21,7 +21,9 @@ Parts, metrics and targets (T = target):
   edit     eval score of the changed attribute (colour or background) ≥ 0.8; mean distance of the
            edited video's object tracks from the source's ≤ 0.10 of the frame. Side by side: FlowEdit
            given the source's caption, FlowEdit without it, SDEdit (--edit-variant, --edit-strength).
-  still    1-frame outputs vs 2 s videos of the same prompts: colour/shape/count, still ≥ video.
+  still    1-frame outputs vs 2 s videos of the same prompts: colour/shape/count, still ≥ video. For
+           context: the video's own first frame scored as a still is (`video_frame0`): how much of the gap
+           is the evidence one frame gives the eval, against the many frames a video's scores pool.
 
 A "step" is the mean absolute difference of two consecutive frames, in [0, 1]. Steps below STEP_FLOOR
 are raised to it before dividing, so a frozen output does not turn a tiny seam into a huge ratio.
@@ -438,9 +440,11 @@ def run_still(pipe: Pipeline, n: int, seconds: float, steps: int | None) -> list
         video = pipe(prompt, seconds=seconds, seed=i, steps=steps, mark=False).frames
         es = evaluate_video(np.repeat(still[:1], STILL_REPEAT, axis=0), fps, prompt)
         ev = evaluate_video(video, fps, prompt)
+        e0 = evaluate_video(np.repeat(video[:1], STILL_REPEAT, axis=0), fps, prompt)
         items.append({"prompt": prompt, "still_frames": len(still),
                       **{f"still_{d}": score_value(es, d) for d in ADHERENCE_DIMS},
-                      **{f"video_{d}": score_value(ev, d) for d in ADHERENCE_DIMS}})
+                      **{f"video_{d}": score_value(ev, d) for d in ADHERENCE_DIMS},
+                      **{f"video_frame0_{d}": score_value(e0, d) for d in ADHERENCE_DIMS}})
     return items
 
 
@@ -448,7 +452,8 @@ def summarise_still(items: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for d in ADHERENCE_DIMS:
         s, v = mean_of([it[f"still_{d}"] for it in items]), mean_of([it[f"video_{d}"] for it in items])
-        out[d] = {"still": s, "video": v, "still_ge_video": None if s is None or v is None else s >= v}
+        out[d] = {"still": s, "video": v, "still_ge_video": None if s is None or v is None else s >= v,
+                  "video_frame0": mean_of([it.get(f"video_frame0_{d}") for it in items])}
     out["targets"] = {"still_ge_video": True}
     return out
 
