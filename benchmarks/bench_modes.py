@@ -453,7 +453,7 @@ def summarise_still(items: list[dict[str, Any]]) -> dict[str, Any]:
     for d in ADHERENCE_DIMS:
         s, v = mean_of([it[f"still_{d}"] for it in items]), mean_of([it[f"video_{d}"] for it in items])
         out[d] = {"still": s, "video": v, "still_ge_video": None if s is None or v is None else s >= v,
-                  "video_frame0": mean_of([it.get(f"video_frame0_{d}") for it in items])}
+                  "video_frame0": mean_of([it[f"video_frame0_{d}"] for it in items])}
     out["targets"] = {"still_ge_video": True}
     return out
 

@@ -8,13 +8,13 @@ A dimension's change counts the videos scored in both; `changed` is how many of 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cinegen.common.errors import InputError
+from cinegen.eval.report import mean_ci
 from cinegen.eval.score import DIMENSIONS
 
 
@@ -49,15 +49,15 @@ def compare_results(a: list[dict], b: list[dict]) -> list[DimChange]:
             raise InputError(f"video {i} has different prompts in the two reports: compare runs on the same prompts")
     out = []
     for dim in DIMENSIONS:
-        pairs = [(x["scores"][dim]["value"], y["scores"][dim]["value"]) for x, y in zip(a, b)
-                 if x["scores"][dim]["value"] is not None and y["scores"][dim]["value"] is not None]
+        pairs = [(x["scores"][dim]["value"], y["scores"][dim]["value"]) for x, y in zip(a, b)]
+        pairs = [p for p in pairs if None not in p]
         if not pairs:
             continue
         va, vb = np.array(pairs, dtype=np.float64).T
         d = vb - va
-        half = 1.96 * float(d.std(ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else 0.0
-        out.append(DimChange(dim, len(d), float(va.mean()), float(vb.mean()), float(d.mean()),
-                             (float(d.mean() - half), float(d.mean() + half)), int((np.abs(d) > 1e-9).sum())))
+        change, lo, hi = mean_ci(d, -1.0, 1.0)
+        out.append(DimChange(dim, len(d), float(va.mean()), float(vb.mean()), change, (lo, hi),
+                             int((np.abs(d) > 1e-9).sum())))
     return out
 
 

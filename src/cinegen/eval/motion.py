@@ -52,6 +52,11 @@ def _runs(idx: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(breaks[:-1], breaks[1:]))
 
 
+def _floor_contacts(y: np.ndarray) -> list[int]:
+    """Indices of the lowest points on screen (local maxima of y, which points down)."""
+    return [k for k in range(1, len(y) - 1) if y[k] >= y[k - 1] and y[k] > y[k + 1]]
+
+
 def flight_acceleration(y: np.ndarray, idx: np.ndarray, fps: float, skip_contacts: bool = False) -> float | None:
     """Median vertical acceleration over consecutive-frame triples while the object moves.
 
@@ -69,8 +74,7 @@ def flight_acceleration(y: np.ndarray, idx: np.ndarray, fps: float, skip_contact
         yy = y[a:b]
         near: set[int] = set()
         if skip_contacts:
-            contacts = [k for k in range(1, len(yy) - 1) if yy[k] >= yy[k - 1] and yy[k] > yy[k + 1]]
-            near = {k + s for k in contacts for s in (0, 1)}
+            near = {k + s for k in _floor_contacts(yy) for s in (0, 1)}
         for k in range(1, len(yy) - 1):
             if near & {k - 1, k, k + 1}:
                 continue
@@ -108,12 +112,11 @@ def first_leg(p: np.ndarray, idx: np.ndarray, turn: float = 0.7) -> np.ndarray:
 
 def _bounces(y: np.ndarray) -> bool:
     """Down by a clear drop, then up again from a lowest point (a floor contact), y pointing down."""
-    for k in range(1, len(y) - 1):
-        if y[k] >= y[k - 1] and y[k] > y[k + 1]:  # a local lowest point on screen
-            drop = y[k] - y[: k + 1].min()
-            rise = y[k] - y[k + 1 : k + 4].min()
-            if drop > MIN_TRAVEL and rise > MIN_REBOUND:
-                return True
+    for k in _floor_contacts(y):
+        drop = y[k] - y[: k + 1].min()
+        rise = y[k] - y[k + 1 : k + 4].min()
+        if drop > MIN_TRAVEL and rise > MIN_REBOUND:
+            return True
     return False
 
 

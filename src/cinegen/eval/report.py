@@ -23,14 +23,15 @@ from cinegen.eval.parse import parse
 from cinegen.eval.score import DIMENSIONS, score_description, to_json
 
 
-def mean_ci(values: list[float]) -> tuple[float, float, float]:
-    """Mean and 95% interval (normal approximation, t≈1.96; Wilson-like clipping to [0, 1])."""
-    if not values:
+def mean_ci(values, lo: float = 0.0, hi: float = 1.0) -> tuple[float, float, float]:
+    """Mean and 95% interval (normal approximation, t≈1.96), clipped to the values' range [lo, hi]
+    (scores: [0, 1]; changes of a score: [-1, 1])."""
+    if len(values) == 0:
         return float("nan"), float("nan"), float("nan")
     v = np.asarray(values, dtype=np.float64)
     m = float(v.mean())
     half = 1.96 * float(v.std(ddof=1)) / math.sqrt(len(v)) if len(v) > 1 else 0.0
-    return m, max(0.0, m - half), min(1.0, m + half)
+    return m, max(lo, m - half), min(hi, m + half)
 
 
 def contact_sheet(frames: np.ndarray, path: Path, columns: int = 8, max_frames: int = 16) -> None:
