@@ -143,3 +143,19 @@ def test_frame_positions_default_and_gap():
     assert not torch.allclose(model(x, t, text, frame_pos=torch.tensor([0.0, 5.0, 6.0])), base, atol=1e-3)
     with pytest.raises(InputError):
         model(x, t, text, frame_pos=torch.arange(2.0))
+
+
+def test_x0_prediction_is_the_same_head_read_as_clean_latents():
+    """prediction="x0": the head's output is x0, and forward returns the velocity (x_t − x0) / t it implies."""
+    cfg = dit_tiny(in_channels=4, text_dim=32)
+    v_model = _randomize(DiT(cfg))
+    x0_model = DiT(DiTConfig(**{**cfg.to_dict(), "prediction": "x0"}))
+    x0_model.load_state_dict(v_model.state_dict())
+    x, t, text = _inputs()
+    t = t.clamp(min=0.1)
+    head = v_model(x, t, text)  # the v model returns its head as is
+    v = x0_model(x, t, text)
+    torch.testing.assert_close(v, (x - head) / t[:, None, :, None, None], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(x - t[:, None, :, None, None] * v, head, rtol=1e-5, atol=1e-5)
+    with pytest.raises(InputError, match="prediction"):
+        DiTConfig(prediction="eps")

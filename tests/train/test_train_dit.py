@@ -97,3 +97,22 @@ def test_latent_cache_is_the_same_rendered_in_parallel(tmp_path):
     one, two = (load_file(str(tmp_path / f"{n}.safetensors"))["latents"] for n in ("one", "two"))
     assert one.shape[0] == cfg.cache_clips and torch.equal(one, two)
     assert not torch.equal(one[0], one[1])  # distinct clips, in order
+
+
+def test_t2v_first_trains_plain_text_to_video_then_the_whole_mix(tmp_path):
+    """In the first t2v_first share of the run: no image batches, no memory frames, no clean frames."""
+    from cinegen.pipeline.tiny import make_tiny_checkpoint
+    from cinegen.train import parallel
+    from cinegen.train.tasks import DiTTask, is_image_step, memory_gap
+
+    cfg = dataclasses.replace(tiny_dit(str(make_tiny_checkpoint(tmp_path / "tiny"))), steps=60, t2v_first=0.5,
+                              image_fraction=0.5, memory_fraction=0.5, cache_clips=4, world="L1")
+    early, late = range(30), range(30, 60)
+    assert not any(is_image_step(cfg, s) or memory_gap(cfg, s, 5) for s in early)
+    assert any(is_image_step(cfg, s) for s in late) and any(memory_gap(cfg, s, 5) for s in late)
+    task = DiTTask(cfg, torch.device("cpu"), tmp_path / "run", parallel.Dist())
+    clean = lambda s: task.batch(s, range(4))[4]  # noqa: E731
+    assert not any(clean(s).any() for s in early)
+    assert any(clean(s).any() for s in late if not is_image_step(cfg, s))
+    full = dataclasses.replace(cfg, t2v_first=0.0)
+    assert [is_image_step(full, s) for s in late] == [is_image_step(cfg, s) for s in late]  # same draws after it

@@ -151,14 +151,29 @@ def world_render(
     fps: float = typer.Option(8.0),
     seconds: float = typer.Option(3.0),
     seed: int = typer.Option(0),
+    world: str = typer.Option("L4", "--world", help="world slice: L1 one mover on plain ground … L4 everything"),
 ) -> None:
     """Write sample clips of the procedural world with their captions."""
     from cinegen.world.cli import render_samples
 
     if n < 1 or n > 10_000:
         raise CinegenError("--n must be from 1 to 10000")
-    paths = render_samples(n=n, out=out, width=width, height=height, fps=fps, seconds=seconds, seed=seed)
+    paths = render_samples(n=n, out=out, width=width, height=height, fps=fps, seconds=seconds, seed=seed, level=world)
     typer.echo(f"wrote {len(paths)} clips to {out}")
+
+
+@world_app.command("prompts")
+def world_prompts(
+    world: str = typer.Option(..., "--world", help="world slice L1..L4"),
+    n: int = typer.Option(64, "--n", help="how many prompts"),
+    paraphrase: bool = typer.Option(False, "--paraphrase", help="wording outside the caption templates"),
+) -> None:
+    """Print a world slice's evaluation prompts, one a line (the same n always give the same prompts)."""
+    from cinegen.world.levels import level_prompts
+
+    if n < 1 or n > 10_000:
+        raise CinegenError("--n must be from 1 to 10000")
+    typer.echo("\n".join(level_prompts(world, n, paraphrase)))
 
 
 @app.command()

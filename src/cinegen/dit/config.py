@@ -29,6 +29,10 @@ class DiTConfig:
     qk_norm: bool = True                        # RMS norm on q and k across heads (Wan)
     cross_attn_norm: bool = True                # affine LayerNorm before cross-attention (Wan)
     pooled_text: bool = True                    # ours: masked-mean text -> MLP added to the time embedding
+    # What the output head predicts: "v" (the velocity, Wan) or "x0" (the clean latents, turned into a
+    # velocity inside forward, so every sampler and loss still sees v). x0 suits a token that carries more
+    # numbers than the width can hold noise for (JiT, "Back to Basics", Li & He 2025).
+    prediction: str = "v"
 
     def __post_init__(self) -> None:
         # JSON gives lists; keep the dataclass hashable and comparable.
@@ -47,6 +51,8 @@ class DiTConfig:
             raise InputError(f"head_dim = dim / heads must be even and >= 6, got {self.head_dim}")
         if self.freq_dim % 2:
             raise InputError(f"freq_dim must be even, got {self.freq_dim}")
+        if self.prediction not in ("v", "x0"):
+            raise InputError(f"prediction must be 'v' or 'x0', got {self.prediction!r}")
         if self.ffn_mult <= 0:
             raise InputError(f"ffn_mult must be > 0, got {self.ffn_mult}")
         if self.time_scale <= 0 or self.rope_theta <= 0 or self.eps <= 0:

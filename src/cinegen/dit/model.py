@@ -230,7 +230,14 @@ class DiT(nn.Module):
         z = self.out_proj(_modulate(self.norm_out(z), shift, scale))  # (B, N, C·pt·ph·pw)
         z = z.reshape(b, *grid, pt, ph, pw, cfg.out_dim)
         z = z.permute(0, 7, 1, 4, 2, 5, 3, 6)  # (B, C, F, pt, H', ph, W', pw)
-        return z.reshape(b, cfg.out_dim, nt, h, w)
+        z = z.reshape(b, cfg.out_dim, nt, h, w)
+        if cfg.prediction == "x0":  # x_t = (1 − t)·x0 + t·ε  ⇒  v = ε − x0 = (x_t − x0) / t
+            tt = t.view(b, 1, -1, 1, 1) if t.ndim == 2 else t.view(b, 1, 1, 1, 1)
+            z = (x - z) / tt.to(z.dtype).clamp(min=X0_MIN_T)
+        return z
+
+
+X0_MIN_T = 0.05  # x0-prediction's velocity divides by t; near t = 0 (and on clean frames) by this instead
 
 
 def _masked_mean(text: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch
 
 from cinegen.common.errors import InputError
 from cinegen.common.seed import generator
-from cinegen.flow import cfg_velocity, sample_euler, shift_for_tokens, time_grid
+from cinegen.flow import cfg_velocity, sample_euler, time_grid
 from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import EDIT_METHODS, edit_strength
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
@@ -208,7 +208,7 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
                           pipe.guidance_interval)
     noise = torch.randn((1, c, j + n_groups, h, w), generator=generator(req.seed)).to(pipe.device)
     n_tokens = (1 + width) * (h // pipe.dit.cfg.patch_size[1]) * (w // pipe.dit.cfg.patch_size[2])
-    grid = time_grid(req.steps, shift_for_tokens(n_tokens)).to(pipe.device)
+    grid = time_grid(req.steps, pipe.sampling_shift(n_tokens)).to(pipe.device)
     cb = (lambda i, n, _x: progress(i + 1, n)) if progress else None
     z = sample_euler(_circular_velocity(guided, n_groups, width, offsets), noise, grid, callback=cb)[0]
     groups = list(z[:, j:].unbind(1))

@@ -205,6 +205,14 @@ class Pipeline:
         lo, hi = self.defaults.get("guidance_interval", (0.0, 1.0))
         return float(lo), float(hi)
 
+    def sampling_shift(self, n_tokens: int) -> float:
+        """The time shift of the sampling grid: the training one for this many tokens, times the checkpoint's
+        `shift_scale` (> 1 spends more of the steps at high noise, where the layout is decided)."""
+        scale = float(self.defaults.get("shift_scale", 1.0))
+        if not scale > 0:
+            raise CheckpointError(f"{self.name}: sampling shift_scale must be positive, not {scale}")
+        return shift_for_tokens(n_tokens) * scale
+
     @property
     def window(self) -> tuple[int, int]:
         """(latent frames per window, clean context frames carried between windows)."""
@@ -256,7 +264,7 @@ class Pipeline:
                                                          cond.memory)
                 fn = fn or model_fn
                 n_tokens = x.shape[2] * (h // self.dit.cfg.patch_size[1]) * (w // self.dit.cfg.patch_size[2])
-                grid = time_grid(req.steps, shift_for_tokens(n_tokens), t_start=cond.t_start).to(self.device)
+                grid = time_grid(req.steps, self.sampling_shift(n_tokens), t_start=cond.t_start).to(self.device)
 
                 def step_cb(i: int, _n: int, _x: torch.Tensor, base: int = done_steps) -> None:
                     if progress:

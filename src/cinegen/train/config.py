@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cinegen.common.errors import InputError
+from cinegen.world.levels import check_level
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class TrainConfig:
     model: str = "small"  # preset name: vae_<model>() / dit_<model>()
     model_overrides: dict[str, Any] = field(default_factory=dict)
     data: str = "world"  # "world" or a folder of videos
+    world: str = "L4"  # the world slice to train on (world/levels.py): L1 one mover … L4 the full world
     width: int = 64
     height: int = 64
     fps: float = 8.0
@@ -42,6 +44,10 @@ class TrainConfig:
     captions_per_clip: int = 3
     render_workers: int = 1  # processes rendering the latent cache's clips (the result is the same)
     memory_fraction: float = 0.0  # share of clip batches whose first latent frame is a far-past memory frame
+    # Share of the run (from its start) in which every sample is plain text-to-video: no clean condition
+    # frames, no image batches, no memory frames. Those tasks take samples away from learning motion from
+    # text (docs/EXPERIMENTS.md), so the modes' conditioning is learned after it.
+    t2v_first: float = 0.0
     # VAE: weight of pixels unlike the frame's median colour (vae/loss.py pixel_weights); DiT: of latent
     # pixels unlike their frame's median latent (flow/objective.py foreground_weights)
     fg_weight: float = 0.0
@@ -51,6 +57,13 @@ class TrainConfig:
     # Train the decoder only, from init_from's VAE: the encoder, and so the latent space a DiT was trained
     # on, stay as they are (a better decoder for a shipped DiT, as Stable Diffusion's ft-MSE decoder was).
     decoder_only: bool = False
+    # With decoder_only: a model folder whose DiT redraws each clip's latents (SDEdit from t0 ~ U(0, redraw_t),
+    # redraw_steps Euler steps at redraw_guidance) before the decoder sees them: a decoder for that DiT's
+    # latents, which lie off the encoder's (train/redraw.py)
+    redraw_from: str = ""
+    redraw_t: float = 0.6
+    redraw_steps: int = 6
+    redraw_guidance: float = 4.0
     # hardware
     device: str = "auto"
     compile: bool = False
@@ -68,6 +81,13 @@ class TrainConfig:
             raise InputError("cooldown must be between 0 and steps")
         if self.decoder_only and (self.kind != "vae" or not self.init_from):
             raise InputError("decoder_only trains a VAE's decoder from init_from's weights: set kind=vae and init_from")
+        if self.redraw_from and not self.decoder_only:
+            raise InputError("redraw_from fine-tunes a decoder for a DiT's latents: set decoder_only=true")
+        if not 0.0 < self.redraw_t <= 1.0 or self.redraw_steps < 1:
+            raise InputError("redraw_t must be in (0, 1] and redraw_steps >= 1")
+        check_level(self.world)
+        if not 0.0 <= self.t2v_first <= 1.0:
+            raise InputError("t2v_first is a share of the run, between 0 and 1")
         if self.batch_size < 1 or self.steps < 1:
             raise InputError("batch_size and steps must be positive")
         if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1 or not 0 <= self.memory_fraction <= 1:

@@ -34,10 +34,10 @@ def _pad(emb: torch.Tensor, mask: torch.Tensor, length: int) -> tuple[torch.Tens
 
 
 def _scene(cfg: TrainConfig, i: int):
-    from cinegen.world import sample_scene
+    from cinegen.world.levels import sample_level_scene
 
     seed = CACHE_SEED_OFFSET + cfg.seed * 1_000_000 + i
-    return seed, sample_scene(seed, duration=(cfg.n_frames - 1) / cfg.fps + 0.5)
+    return seed, sample_level_scene(seed, cfg.world, duration=(cfg.n_frames - 1) / cfg.fps + 0.5)
 
 
 def _track(it, description: str, progress: bool, total: int | None = None):

@@ -32,14 +32,21 @@ def sample_gen(seed: int, step: int, j: int) -> torch.Generator:
     return generator(sample_seed(seed, step, j))
 
 
+def t2v_phase(cfg: TrainConfig, step: int) -> bool:
+    """In the run's first `t2v_first` share every sample is plain text-to-video (config.py)."""
+    return step < cfg.t2v_first * cfg.steps
+
+
 def is_image_step(cfg: TrainConfig, step: int) -> bool:
     """Whole batches are images or clips (one bucket per batch), decided by (seed, step)."""
-    return torch.rand((), generator=sample_gen(cfg.seed, step, -1)).item() < cfg.image_fraction
+    image = torch.rand((), generator=sample_gen(cfg.seed, step, -1)).item() < cfg.image_fraction
+    return image and not t2v_phase(cfg, step)
 
 
 # Condition modes (flow/objective.py CLEAN_MODES: none, first, prefix, suffix, first+last); a prefix is
 # what every window after the first sees in a long video, so it gets more than the default weight.
 CLEAN_P = (0.4, 0.2, 0.2, 0.1, 0.1)
+T2V_P = (1.0, 0.0, 0.0, 0.0, 0.0)
 MAX_MEMORY_GAP = 9  # memory frames are trained 1..9 latent positions before the frames that follow them
 
 
@@ -51,7 +58,7 @@ def memory_gap(cfg: TrainConfig, step: int, n_frames: int) -> int:
     subjects keep their identity over a minute. Training shows it: in a memory batch, latent 0 of a
     clip is always clean and the other frames are moved `gap` positions after it (RoPE positions).
     """
-    if n_frames < 3:
+    if n_frames < 3 or t2v_phase(cfg, step):
         return 0
     g = sample_gen(cfg.seed, step, -2)
     if torch.rand((), generator=g).item() >= cfg.memory_fraction:
@@ -67,9 +74,10 @@ def frame_positions(n_frames: int, gap: int) -> torch.Tensor | None:
 
 
 def world_clip(seed: int, cfg: TrainConfig, n_frames: int) -> tuple[np.ndarray, object]:
-    from cinegen.world import render, sample_scene
+    from cinegen.world import render
+    from cinegen.world.levels import sample_level_scene
 
-    spec = sample_scene(seed, duration=max(n_frames - 1, 1) / cfg.fps + 0.5)
+    spec = sample_level_scene(seed, cfg.world, duration=max(n_frames - 1, 1) / cfg.fps + 0.5)
     return render(spec, cfg.width, cfg.height, cfg.fps, n_frames=n_frames).frames, spec
 
 
@@ -98,10 +106,11 @@ class VAEStep(torch.nn.Module):
         self.vae = vae
         self.frozen_encoder = frozen_encoder
 
-    def forward(self, x: torch.Tensor, eps: torch.Tensor):
+    def forward(self, x: torch.Tensor, eps: torch.Tensor, redraw=None):
+        """redraw: raw latents → raw latents without gradient (a DiT's redraw, train/redraw.py), or None."""
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen_encoder):
             post = self.vae.encode_dist(x)
-        z = post.mean + torch.exp(0.5 * post.logvar) * eps
+        z = post.mean + torch.exp(0.5 * post.logvar) * eps if redraw is None else redraw(post.mode())
         return self.vae.decode_raw(z), post
 
 
@@ -117,14 +126,27 @@ class VAETask:
             from cinegen.train.folder import FolderBatches
 
             self.folder = FolderBatches(cfg, lambda step, j: sample_seed(cfg.seed, step, j))
+        self.redrawer = None
+        if cfg.redraw_from:
+            from cinegen.train.redraw import Redrawer
+
+            init = load_config(model_folder(cfg.init_from))["vae"]
+            self.redrawer = Redrawer(model_folder(cfg.redraw_from), device, cfg.redraw_steps, cfg.redraw_guidance,
+                                     float(init["latent_mean"]), float(init["latent_std"]))
 
     def batch(self, step: int, idx: range) -> torch.Tensor:
+        return self.batch_with_captions(step, idx)[0]
+
+    def batch_with_captions(self, step: int, idx: range) -> tuple[torch.Tensor, list[str]]:
+        """Clips (b, 3, T, H, W) and one caption each (a long world caption; a folder's own caption)."""
         if self.folder is not None:
-            clips, _ = self.folder.batch(step, idx)
-            return torch.cat([frames_to_tensor(c) for c in clips]).to(self.device)
+            clips, captions = self.folder.batch(step, idx)
+            return torch.cat([frames_to_tensor(c) for c in clips]).to(self.device), list(captions)
         n = 1 if is_image_step(self.cfg, step) else self.cfg.n_frames
-        clips = [world_clip(sample_seed(self.cfg.seed, step, j), self.cfg, n)[0] for j in idx]
-        if self.cfg.crop:
+        rendered = [world_clip(sample_seed(self.cfg.seed, step, j), self.cfg, n) for j in idx]
+        clips = [frames for frames, _ in rendered]
+        captions = [_long_caption(spec, sample_seed(self.cfg.seed, step, j)) for (_, spec), j in zip(rendered, idx)]
+        if self.cfg.crop and self.redrawer is None:  # a redraw needs whole frames: its crop comes after (loss)
             c = self.cfg.crop
             crops = []
             for j, clip in zip(idx, clips):
@@ -133,17 +155,31 @@ class VAETask:
                 left = int(torch.randint(clip.shape[2] - c + 1, (1,), generator=g))
                 crops.append(clip[:, top : top + c, left : left + c])
             clips = crops
-        return torch.cat([frames_to_tensor(c) for c in clips]).to(self.device)  # (b, 3, T, H, W)
+        return torch.cat([frames_to_tensor(c) for c in clips]).to(self.device), captions  # (b, 3, T, H, W)
 
     def loss(self, net: torch.nn.Module, step: int, idx: range) -> torch.Tensor:
-        x = self.batch(step, idx)
+        x, captions = self.batch_with_captions(step, idx)
         c, t = self.model.cfg.latent_channels, self.model.cfg.n_latent_frames(x.shape[2])
         h, w = x.shape[3] // self.model.cfg.spatial_down, x.shape[4] // self.model.cfg.spatial_down
         # one noise draw per sample, from that sample's own generator (exact resume; DDP = one process)
         eps = torch.stack([torch.randn((c, t, h, w), generator=sample_gen(self.cfg.seed, step, 10_000 + j))
                            for j in idx]).to(x.device)
-        recon, post = net(x, eps)
-        loss, _ = vae_loss(recon, x, post, kl_weight=self.cfg.kl_weight, fg_weight=self.cfg.fg_weight)
+        redraw, target = None, x
+        if self.redrawer is not None:
+            g = sample_gen(self.cfg.seed, step, -3)
+            t0 = float(self.cfg.redraw_t * torch.rand((), generator=g))
+            # the DiT redraws whole frames (the size it samples at); the decoder then sees one crop of them
+            s, lc = self.model.cfg.spatial_down, (self.cfg.crop or x.shape[3]) // self.model.cfg.spatial_down
+            top = int(torch.randint(h - lc + 1, (1,), generator=g)) if self.cfg.crop else 0
+            left = int(torch.randint(w - lc + 1, (1,), generator=g)) if self.cfg.crop else 0
+            target = x[..., top * s : (top + lc) * s, left * s : (left + lc) * s]
+
+            def redraw_crop(z: torch.Tensor) -> torch.Tensor:
+                z = self.redrawer(z, captions, t0, eps) if t0 > 0.01 else z  # below 0.01: the latent itself
+                return z[..., top : top + lc, left : left + lc]
+            redraw = redraw_crop
+        recon, post = net(x, eps, redraw)
+        loss, _ = vae_loss(recon, target, post, kl_weight=self.cfg.kl_weight, fg_weight=self.cfg.fg_weight)
         return loss
 
     @torch.no_grad()
@@ -167,6 +203,13 @@ class VAETask:
         with atomic_dir(out) as tmp:
             save_config(tmp, {"name": "cinegen-vae", "vae": vcfg.to_dict(), "train_vae": self.cfg.to_dict()})
             save_state(tmp, "vae", ema.state_dict())
+
+
+def _long_caption(spec, seed: int) -> str:
+    from cinegen.world import make_captions
+
+    caps = make_captions(spec, np.random.default_rng(seed))
+    return caps.long[np.random.default_rng(seed + 1).integers(len(caps.long))]
 
 
 def model_folder(name: str | Path) -> Path:
@@ -229,7 +272,7 @@ class DiTTask:
         for j in idx:
             g = sample_gen(self.cfg.seed, step, j)
             ts.append(sample_train_t(1, n, n * (h // ph) * (w // pw), g))
-            cms.append(sample_clean_mask(1, n, g, p=CLEAN_P))
+            cms.append(sample_clean_mask(1, n, g, p=T2V_P if t2v_phase(self.cfg, step) else CLEAN_P))
             noises.append(torch.randn(x0.shape[1:], generator=g))
         dev = self.device
         return (x0, emb.to(dev), mask.to(dev), torch.cat(ts).to(dev), torch.cat(cms).to(dev),
@@ -252,7 +295,7 @@ class DiTTask:
             mask = self.empty_mask if drop else self.text_mask[i * k + c]
             n_tokens = n * (x0.shape[2] // ph) * (x0.shape[3] // pw)
             ts.append(sample_train_t(1, n, n_tokens, g))
-            cms.append(sample_clean_mask(1, n, g, p=CLEAN_P))
+            cms.append(sample_clean_mask(1, n, g, p=T2V_P if t2v_phase(self.cfg, step) else CLEAN_P))
             noises.append(torch.randn(x0.shape, generator=g))
             xs.append(x0)
             embs.append(emb)

@@ -11,7 +11,7 @@ from cinegen.common.errors import InputError
 from cinegen.common.video_io import write_video
 from cinegen.world.captions import make_captions
 from cinegen.world.render import Clip, render
-from cinegen.world.scene import sample_scene
+from cinegen.world.levels import check_level, sample_level_scene
 
 
 def clip_record(clip: Clip) -> dict:
@@ -29,15 +29,17 @@ def clip_record(clip: Clip) -> dict:
     }
 
 
-def render_samples(n: int, out: Path, width: int = 64, height: int = 64, fps: float = 8.0, seconds: float = 2.0, seed: int = 0) -> list[Path]:
+def render_samples(n: int, out: Path, width: int = 64, height: int = 64, fps: float = 8.0, seconds: float = 2.0, seed: int = 0,
+                   level: str = "L4") -> list[Path]:
     """Write `n` sample clips to `out` as world_NNNNN.mp4 with .txt captions and .json spec + truth."""
     if n < 1:
         raise InputError(f"--n must be at least 1, got {n}")
+    check_level(level)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for k in range(n):
-        spec = sample_scene(seed + k, duration=seconds)
+        spec = sample_level_scene(seed + k, level, duration=seconds)
         clip = render(spec, width, height, fps)
         caps = make_captions(spec, np.random.default_rng(seed + k))
         stem = out / f"world_{seed + k:05d}"
