@@ -107,3 +107,23 @@ def test_weighted_flow_loss_keeps_scale_and_moves_emphasis_to_the_weighted_pixel
     w2 = torch.ones(2, 1, 2, 4, 4)
     w2[..., 3, 3] = 5.0
     assert flow_loss(model, x0, eps, t, weight=w2) < plain  # weight elsewhere dilutes it
+
+
+def test_motion_loss_sees_motion_errors_not_errors_every_frame_shares():
+    from cinegen.flow.objective import motion_loss, velocity_target
+
+    g = torch.Generator().manual_seed(0)
+    x0, noise = torch.randn(2, 3, 4, 5, 5, generator=g), torch.randn(2, 3, 4, 5, 5, generator=g)
+    t = torch.full((2, 4), 0.5)
+    clean = torch.zeros(2, 4, dtype=torch.bool)
+    v_star = velocity_target(x0, noise)
+    shared = v_star + torch.randn(2, 3, 1, 5, 5, generator=g)  # the same error in every frame
+    assert motion_loss(v_star, x0, noise, t, clean) == 0
+    assert motion_loss(shared, x0, noise, t, clean) < 1e-10
+    moving = v_star.clone()
+    moving[:, :, 2:] += 1.0  # frames 2, 3 wrong, 0, 1 right: an error in how the video changes
+    assert motion_loss(moving, x0, noise, t, clean) > 0.01
+    held = clean.clone()
+    held[:, 1:3] = True  # every pair that sees the change touches a clean frame
+    assert motion_loss(moving, x0, noise, t, held) < 1e-10
+    assert flow_loss(lambda x, tt: moving, x0, noise, t, motion_weight=1.0) > flow_loss(lambda x, tt: moving, x0, noise, t)

@@ -48,9 +48,16 @@ class TrainConfig:
     # frames, no image batches, no memory frames. Those tasks take samples away from learning motion from
     # text (docs/EXPERIMENTS.md), so the modes' conditioning is learned after it.
     t2v_first: float = 0.0
+    # World-state alignment (train/world_state.py): weight of a head on block `align_block` predicting each
+    # token's exact world state, switched off after the first `align_until` share of the run (0: off)
+    align_weight: float = 0.0
+    align_block: int = 2
+    align_until: float = 0.75
     # VAE: weight of pixels unlike the frame's median colour (vae/loss.py pixel_weights); DiT: of latent
     # pixels unlike their frame's median latent (flow/objective.py foreground_weights)
     fg_weight: float = 0.0
+    # DiT: weight of flow/objective.py motion_loss (error of the clean estimate's frame-to-frame change)
+    motion_weight: float = 0.0
     # VAE only
     kl_weight: float = 1e-6
     crop: int = 0  # train on random crop×crop windows of the rendered frames (0: whole frames); convs don't care
@@ -86,6 +93,12 @@ class TrainConfig:
         if not 0.0 < self.redraw_t <= 1.0 or self.redraw_steps < 1:
             raise InputError("redraw_t must be in (0, 1] and redraw_steps >= 1")
         check_level(self.world)
+        if self.motion_weight < 0:
+            raise InputError("motion_weight must be >= 0")
+        if self.align_weight < 0 or self.align_block < 0 or not 0.0 <= self.align_until <= 1.0:
+            raise InputError("align_weight and align_block must be >= 0 and align_until a share of the run")
+        if self.align_weight > 0 and (self.kind != "dit" or self.data != "world"):
+            raise InputError("world-state alignment needs the world's truth: kind=dit and data=world")
         if not 0.0 <= self.t2v_first <= 1.0:
             raise InputError("t2v_first is a share of the run, between 0 and 1")
         if self.batch_size < 1 or self.steps < 1:

@@ -125,6 +125,22 @@ def build_latents(cfg: TrainConfig, vae: VideoVAE, path: Path, progress: bool = 
         save_file({"latents": torch.cat(latents).contiguous()}, str(tmp))
 
 
+@torch.no_grad()
+def build_state(cfg: TrainConfig, grid: tuple[int, int], temporal_down: int, path: Path, progress: bool = True) -> None:
+    """Every cache clip's world state per DiT token (train/world_state.py): (N, 1 + k, gh, gw, STATE_DIM)."""
+    from cinegen.world import render
+    from cinegen.train.world_state import token_state
+
+    states = []
+    for i in _track(range(cfg.cache_clips), "writing the world state", progress):
+        _, spec = _scene(cfg, i)
+        clip = render(spec, cfg.width, cfg.height, cfg.fps, n_frames=cfg.n_frames)
+        states.append(torch.from_numpy(token_state(clip, grid, temporal_down)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        save_file({"state": torch.stack(states).contiguous()}, str(tmp))
+
+
 def build_cache(cfg: TrainConfig, vae: VideoVAE, folder: Path, main: bool = True,
                 barrier: Callable[[], None] = lambda: None, progress: bool = True) -> dict[str, torch.Tensor]:
     """Load `folder/{text,latents}.safetensors`, building what is missing (on rank 0) first."""

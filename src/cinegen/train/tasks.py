@@ -205,6 +205,31 @@ class VAETask:
             save_state(tmp, "vae", ema.state_dict())
 
 
+class AlignStep(torch.nn.Module):
+    """The DiT's forward, plus a head reading block `block`'s tokens: (v, state logits (B, N, HEAD_DIM)).
+
+    The block's output is caught by a forward hook, so the model stays as it is (applied from outside)."""
+
+    def __init__(self, dit: DiT, block: int):
+        from cinegen.train.world_state import HEAD_DIM
+
+        super().__init__()
+        if not 0 <= block < dit.cfg.depth:
+            raise CheckpointError(f"align_block {block} is not a block of a {dit.cfg.depth}-block DiT")
+        self.dit, self.block = dit, block
+        d = dit.cfg.dim
+        self.head = torch.nn.Sequential(torch.nn.Linear(d, d), torch.nn.SiLU(), torch.nn.Linear(d, HEAD_DIM))
+
+    def forward(self, x, t, text, text_mask=None, frame_pos=None):
+        caught = {}
+        hook = self.dit.blocks[self.block].register_forward_hook(lambda _m, _i, z: caught.__setitem__("z", z))
+        try:
+            v = self.dit(x, t, text, text_mask, frame_pos)
+        finally:
+            hook.remove()
+        return v, self.head(caught["z"])  # (B, C, T, H, W), (B, N, HEAD_DIM)
+
+
 def _long_caption(spec, seed: int) -> str:
     from cinegen.world import make_captions
 
@@ -258,6 +283,24 @@ class DiTTask:
                                          **cfg.model_overrides})
         self.model = DiT(dit_cfg)
         self.step_module = self.model
+        self.aux: torch.nn.Module | None = None  # trained beside the model, saved in checkpoints, never exported
+        if cfg.align_weight > 0:
+            self.state = self._world_state(run, d)  # (N, n, gh, gw, STATE_DIM)
+            self.step_module = AlignStep(self.model, cfg.align_block)
+            self.aux = self.step_module.head
+
+    def _world_state(self, run: Path, d: parallel.Dist) -> torch.Tensor:
+        from safetensors.torch import load_file
+
+        from cinegen.train.latent_cache import build_state
+
+        _, ph, pw = self.model.cfg.patch_size
+        grid = (self.latents.shape[3] // ph, self.latents.shape[4] // pw)
+        path = run / "cache" / "state.safetensors"
+        if d.main and not path.exists():
+            build_state(self.cfg, grid, self.vae.cfg.temporal_down, path)
+        parallel.barrier(d)
+        return load_file(str(path))["state"]
 
     @torch.no_grad()
     def folder_batch(self, step: int, idx: range):
@@ -312,9 +355,28 @@ class DiTTask:
             clean = clean.clone()
             clean[:, 0] = True  # the memory frame is always given
             pos = pos.to(self.device)
-        model_fn = lambda x, tt: net(x, tt, emb, mask, pos)  # noqa: E731
         weight = foreground_weights(x0, self.cfg.fg_weight) if self.cfg.fg_weight > 0 else None
-        return flow_loss(model_fn, x0, noise, t, clean, weight)
+        if self.aux is None:
+            return flow_loss(lambda x, tt: net(x, tt, emb, mask, pos), x0, noise, t, clean, weight,
+                             self.cfg.motion_weight)
+        from cinegen.train.world_state import state_loss
+
+        out = {}
+
+        def model_fn(x: torch.Tensor, tt: torch.Tensor) -> torch.Tensor:
+            out["v"], out["state"] = net(x, tt, emb, mask, pos)
+            return out["v"]
+
+        loss = flow_loss(model_fn, x0, noise, t, clean, weight, self.cfg.motion_weight)
+        target = self._batch_state(step, idx, x0.shape[2]).to(self.device).flatten(1, 3)  # (B, N, STATE_DIM)
+        on = step < self.cfg.align_until * self.cfg.steps  # off for the end of training (HASTE)
+        return loss + (self.cfg.align_weight if on else 0.0) * state_loss(out["state"], target)
+
+    def _batch_state(self, step: int, idx: range, n: int) -> torch.Tensor:
+        """The world state of the clips batch() drew for this step (the same draws), first n latent frames."""
+        n_clips = self.latents.shape[0]
+        return torch.stack([self.state[int(torch.randint(n_clips, (1,), generator=sample_gen(self.cfg.seed, step, j))), :n]
+                            for j in idx])
 
     @torch.no_grad()
     def export(self, ema: DiT, out: Path) -> None:

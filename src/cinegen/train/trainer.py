@@ -43,15 +43,17 @@ def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step:
         pe.lerp_(pm.detach(), 1 - d)
 
 
-def save_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt, step: int) -> None:
+def save_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt, step: int, aux=None) -> None:
     with atomic_dir(run / "ckpt") as tmp:
         save_state(tmp, "model", model.state_dict())
         save_state(tmp, "ema", ema.state_dict())
+        if aux is not None:
+            save_state(tmp, "aux", aux.state_dict())
         torch.save(opt.state_dict(), tmp / "optim.pt")
         (tmp / "state.json").write_text(json.dumps({"step": step, "config": cfg.to_dict()}, indent=2))
 
 
-def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt) -> int:
+def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt, aux=None) -> int:
     ckpt = run / "ckpt"
     if not (ckpt / "state.json").exists():
         return 0
@@ -60,6 +62,8 @@ def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt) -> int:
         raise CheckpointError(f"{run} holds a {state['config']['kind']}/{state['config']['model']} run, not {cfg.kind}/{cfg.model}")
     model.load_state_dict(load_state(ckpt, "model"))
     ema.load_state_dict(load_state(ckpt, "ema"))
+    if aux is not None:
+        aux.load_state_dict(load_state(ckpt, "aux"))
     opt.load_state_dict(torch.load(ckpt / "optim.pt", weights_only=True))
     return int(state["step"])
 
@@ -105,11 +109,13 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
     task = VAETask(cfg, device) if cfg.kind == "vae" else DiTTask(cfg, device, run, d)
     model = task.model.to(device)
     ema = copy.deepcopy(model).eval().requires_grad_(False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    aux = getattr(task, "aux", None)  # a task's auxiliary head: trained and checkpointed, not exported
+    params = list(model.parameters()) + (list(aux.to(device).parameters()) if aux is not None else [])
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
     if d.main:
         run.mkdir(parents=True, exist_ok=True)
         _save_config(run, cfg)
-    step = load_checkpoint(run, cfg, model, ema, opt)
+    step = load_checkpoint(run, cfg, model, ema, opt, aux)
     if step == 0 and cfg.init_from:
         init_weights(cfg, model, ema)
     step_module = task.step_module
@@ -127,7 +133,7 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
             loss = task.loss(net, step, parallel.my_slice(cfg.batch_size, d))
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
         opt.step()
         ema_update(ema, model, cfg.ema_decay, step)
         step += 1
@@ -151,7 +157,7 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
             bar.update(step, last_loss, (step - start_step) / elapsed)
         out_of_time = max_minutes is not None and elapsed > max_minutes * 60
         if d.main and (step % cfg.ckpt_every == 0 or step == end or out_of_time):
-            save_checkpoint(run, cfg, model, ema, opt, step)
+            save_checkpoint(run, cfg, model, ema, opt, step, aux)
             log.save()
         if out_of_time:
             break
