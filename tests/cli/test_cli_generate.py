@@ -111,3 +111,39 @@ def test_real_process_exit_code(tiny_model, tmp_path):
     r = subprocess.run([sys.executable, "-m", "cinegen.cli.main", "generate", "a ball", "--model",
                         str(tmp_path / "nope")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "does not exist" in r.stderr
+
+
+@pytest.mark.parametrize("broken", ["watermark", "c2pa"])
+def test_marking_that_fails_stops_generation_and_writes_nothing(cli, tiny_model, tmp_path, monkeypatch, broken):
+    """Marks on and one of them cannot be applied: a one-line error, exit 2, no file, the old file kept."""
+    import cinegen.provenance as prov
+    from cinegen.common.errors import OutputError
+
+    def fail(*_a, **_k):
+        if broken == "c2pa":
+            raise OutputError("C2PA signing of the video failed: no signer")
+        raise RuntimeError("the embedder broke")
+
+    monkeypatch.setattr(prov, "embed_watermark" if broken == "watermark" else "sign_file", fail)
+    out = tmp_path / "clip.mp4"
+    code, _, err = cli("generate", "a red ball", "--model", tiny_model, "-o", out, "--seconds", "1")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert ("watermark could not be applied" if broken == "watermark" else "C2PA signing") in err
+    assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    out.write_bytes(b"the user's file")
+    code, _, _ = cli("generate", "a red ball", "--model", tiny_model, "-o", out, "--seconds", "1")
+    assert code == 2 and out.read_bytes() == b"the user's file"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_marks_off_only_by_the_documented_settings(cli, tiny_model, tmp_path, monkeypatch):
+    import cinegen.provenance as prov
+
+    monkeypatch.setattr(prov, "embed_watermark", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("broken")))
+    monkeypatch.setattr(prov, "sign_file", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("broken")))
+    monkeypatch.setenv("CINEGEN_WATERMARK", "0")
+    monkeypatch.setenv("CINEGEN_C2PA", "0")
+    out = tmp_path / "clip.mp4"
+    code, _, err = cli("generate", "a red ball", "--model", tiny_model, "-o", out, "--seconds", "1")
+    assert code == 0, err
+    assert out.exists()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from cinegen.common.errors import InputError
-from cinegen.pipeline.output import check_output, save_image, sign_output
+from cinegen.pipeline.output import check_output, save_image, signed_output
 from cinegen.pipeline.limits import EDIT_METHODS
 
 err = Console(stderr=True)
@@ -109,7 +109,8 @@ def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidanc
     the_fps = fps or (board.fps if board and board.fps else None) or pipe.defaults["fps"]
     expand = not no_expand
     encoded = prompt
-    with _bar() as bar:
+    # the file appears only once it is written and signed (pipeline/output.py signed_output)
+    with _bar() as bar, signed_output(out, prompt or "", pipe.name) as target:
         task = bar.add_task("sampling", total=None)
         progress = lambda i, n: bar.update(task, completed=i, total=n)  # noqa: E731
         if mode in ("text", "image"):
@@ -118,9 +119,9 @@ def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidanc
                 if still.shape[:2] != (h, w):
                     err.print(f"note: the {still.shape[1]}×{still.shape[0]} image is resized and centre-cropped to {w}×{h}")
             req, encoded, cond = pipe.prepare(prompt, expand=expand, image=still, seconds=seconds, **kw)
-            n = _stream_to(out, pipe.frames_stream(req, encoded, cond, progress=progress), req.fps, label, bar, task)
+            n = _stream_to(target, pipe.frames_stream(req, encoded, cond, progress=progress), req.fps, label, bar, task)
         elif mode == "storyboard":
-            n = _stream_to(out, storyboard_frames(pipe, board, seed=seed, expand=expand, progress=progress,
+            n = _stream_to(target, storyboard_frames(pipe, board, seed=seed, expand=expand, progress=progress,
                                                   **{k: v for k, v in kw.items() if k != "seed"}),
                            the_fps, label, bar, task)
         else:
@@ -138,8 +139,7 @@ def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidanc
                 res = modes.edit(pipe, prompt, _read_video(edit, the_fps), strength=strength, source_prompt=source_prompt,
                                  method=edit_method, expand=expand, progress=progress, **kw2)
             encoded = res.encoded_prompt
-            n = _stream_to(out, iter([res.frames]), res.fps, label, bar, task)
-    sign_output(out, prompt or "", pipe.name)
+            n = _stream_to(target, iter([res.frames]), res.fps, label, bar, task)
     if verbose:
         err.print(f"prompt sent to the text encoder: {encoded}")
         err.print(f"total {time.perf_counter() - t0:.2f}s")

@@ -1,11 +1,13 @@
 """Writing results: video or image file, written atomically, then signed (C2PA) when enabled."""
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
-from cinegen.common.atomic import check_writable
+from cinegen.common.atomic import atomic_path, check_writable
 from cinegen.common.errors import OutputError
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webp")
@@ -25,40 +27,47 @@ def check_output(path: Path, image: bool = False) -> Path:
     return check_writable(path)
 
 
+@contextlib.contextmanager
+def signed_output(path: Path, prompt: str = "", model_id: str = "cinegen", sign: bool = True) -> Iterator[Path]:
+    """Yield the path to write a result to. For a file C2PA can carry (MP4, PNG), that is a temporary file,
+    signed and only then renamed onto `path`: a failed signature leaves no unsigned file (and whatever was
+    at `path` before is untouched). Other outputs (GIF, WebP, JPEG, a folder of frames) are written as they are."""
+    path = Path(path)
+    if not sign or path.suffix.lower() not in (".mp4", ".png"):
+        yield path
+        return
+    with atomic_path(path) as tmp:
+        yield tmp
+        sign_output(tmp, prompt, model_id, title=path.name)
+
+
 def save_video(frames: np.ndarray, fps: float, path: Path, prompt: str = "", model_id: str = "cinegen",
                sign: bool = True) -> Path:
     from cinegen.common.video_io import write_video
 
-    write_video(path, frames, fps)
-    if sign:
-        sign_output(path, prompt, model_id)
-    return path
+    with signed_output(path, prompt, model_id, sign) as target:
+        write_video(target, frames, fps)
+    return Path(path)
 
 
 def save_image(frame: np.ndarray, path: Path, prompt: str = "", model_id: str = "cinegen", sign: bool = True) -> Path:
     from PIL import Image
 
-    from cinegen.common.atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        Image.fromarray(frame).save(tmp, format=_pil_format(path))
-    if sign:
-        sign_output(path, prompt, model_id)
-    return path
+    with signed_output(path, prompt, model_id, sign) as target, atomic_path(target, suffix=Path(path).suffix) as tmp:
+        Image.fromarray(frame).save(tmp, format=_pil_format(Path(path)))
+    return Path(path)
 
 
 def _pil_format(path: Path) -> str:
     return {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}[path.suffix.lower()]
 
 
-def sign_output(path: Path, prompt: str, model_id: str) -> None:
-    """Embed a signed C2PA manifest in an MP4 or PNG (CINEGEN_C2PA=0 turns it off)."""
+def sign_output(path: Path, prompt: str, model_id: str, title: str | None = None) -> None:
+    """Embed a signed C2PA manifest in an MP4 or PNG (CINEGEN_C2PA=0 turns it off); a failure raises."""
     if path.suffix.lower() not in (".mp4", ".png"):
         return
-    try:
-        from cinegen.provenance import ProvenanceSettings, sign_file
-    except ImportError:
-        return
+    from cinegen.provenance import ProvenanceSettings, sign_file
+
     settings = ProvenanceSettings.from_env()
     if settings.c2pa:
-        sign_file(path, model_id=model_id, prompt=prompt, settings=settings)
+        sign_file(path, model_id=model_id, prompt=prompt, settings=settings, title=title)

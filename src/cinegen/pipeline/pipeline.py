@@ -19,7 +19,7 @@ import torch
 
 from cinegen.common.checkpoint import load_config, load_into, load_state
 from cinegen.common.device import pick_device
-from cinegen.common.errors import CheckpointError, InputError
+from cinegen.common.errors import CheckpointError, CinegenError, InputError, OutputError
 from cinegen.common.seed import generator
 from cinegen.dit import DiT, DiTConfig
 from cinegen.flow import cfg_velocity, sample_euler, sample_flowedit, shift_for_tokens, time_grid
@@ -350,16 +350,23 @@ class Pipeline:
         conditions), so the same request gives the same marked video, and a rerun of an eval the same
         scores; with no key it is random.
         """
-        try:
-            from cinegen.provenance import ProvenanceSettings, WatermarkConfig, embed_watermark, make_payload
-        except ImportError:
+        import cinegen.provenance as prov
+
+        if not prov.ProvenanceSettings.from_env().watermark:
             return None
-        if not ProvenanceSettings.from_env().watermark:
-            return None
-        payload = make_payload(self.name, generation_id(self.name, key) if key is not None
-                               else int.from_bytes(os.urandom(4), "big"))
-        cfg = WatermarkConfig()
-        return lambda chunk, offset: embed_watermark(chunk, payload, cfg, frame_offset=offset)
+        payload = prov.make_payload(self.name, generation_id(self.name, key) if key is not None
+                                    else int.from_bytes(os.urandom(4), "big"))
+        cfg = prov.WatermarkConfig()
+
+        def mark(chunk: np.ndarray, offset: int) -> np.ndarray:
+            try:
+                return prov.embed_watermark(chunk, payload, cfg, frame_offset=offset)
+            except CinegenError:
+                raise
+            except Exception as e:  # marking is on: never hand out an unmarked video
+                raise OutputError(f"the invisible watermark could not be applied ({type(e).__name__}: {e}); "
+                                  "nothing was written (CINEGEN_WATERMARK=0 turns the watermark off)") from e
+        return mark
 
     # ---------------------------------------------------------------- text-to-video
     def __call__(

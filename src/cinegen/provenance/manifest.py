@@ -136,8 +136,10 @@ def build_manifest(title: str, model_id: str, prompt: str | None, include_prompt
 
 
 def sign_file(path: str | os.PathLike, model_id: str, prompt: str | None = None, include_prompt: bool | None = None,
-              settings: ProvenanceSettings | None = None, generation_id: int | None = None) -> Path:
-    """Embed a signed C2PA manifest in the MP4 / PNG at `path`, in place and atomically."""
+              settings: ProvenanceSettings | None = None, generation_id: int | None = None,
+              title: str | None = None) -> Path:
+    """Embed a signed C2PA manifest in the MP4 / PNG at `path`, in place and atomically. `title`: the name the
+    manifest gives the file (default: its own; a temporary file signed before its rename passes the final one)."""
     path = Path(path)
     settings = ProvenanceSettings.from_env() if settings is None else settings
     include_prompt = settings.include_prompt if include_prompt is None else include_prompt
@@ -148,7 +150,7 @@ def sign_file(path: str | os.PathLike, model_id: str, prompt: str | None = None,
     try:
         info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, Path(certs_path).read_bytes(),
                                    Path(key_path).read_bytes(), None)  # no timestamp URL: offline
-        manifest = build_manifest(path.name, model_id, prompt, include_prompt, generation_id)
+        manifest = build_manifest(title or path.name, model_id, prompt, include_prompt, generation_id)
         with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder, \
                 atomic_path(path) as tmp, open(path, "rb") as src, open(tmp, "w+b") as dst:
             builder.sign(signer, mime, src, dst)

@@ -492,11 +492,8 @@ def remove_uploads(uploads: Path, job_id: str) -> None:
 def provenance_report(path: Path) -> dict:
     """OpenAI's content_provenance_check body from cinegen.provenance.verify_file (whichever parts exist)."""
     now = int(time.time())
-    try:
-        from cinegen.provenance import verify_file
-    except ImportError:
-        return {"object": "content_provenance_check", "created_at": now, "results": [], "marked": False,
-                "details": {"error": "provenance checks are not available in this install"}}
+    from cinegen.provenance import verify_file
+
     try:
         report = verify_file(path)
     except InputError as e:
