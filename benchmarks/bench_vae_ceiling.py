@@ -1,6 +1,6 @@
 """What the VAE lets any DiT show: cinegen eval on ground-truth world clips and on their VAE round trips.
 
-    python benchmarks/bench_vae_ceiling.py [--model DIR] [--against DIR] [--n 40] [--seconds 4] [--side 64]
+    python benchmarks/bench_vae_ceiling.py [--model DIR] [--against DIR] [--n 40] [--seconds 4] [--side 64] [--world L1]
 
 A DiT makes latents; the pixels a user sees are the VAE's decode of them. So the eval scores of the VAE's
 own reconstructions of ground truth (encode, then decode) bound what the whole model can score on each
@@ -14,7 +14,9 @@ Also per VAE: PSNR by a frame's place in its 4-frame latent group, and the group
 the mean frame-to-frame change into the first frame of each group over the mean change inside groups,
 pooled over clips (ground truth's own ratio, about 1, is printed beside; a decoder that jumps at group
 boundaries reads higher).
-Prints a table; writes benchmarks/results/vae_ceiling.json.
+With --world L1..L3 the scenes come from that slice of the world (world/levels.py) and each is scored
+against its long caption, as the level's dev prompts are written.
+Prints a table; writes benchmarks/results/vae_ceiling.json (vae_ceiling_L1.json, … for a slice).
 """
 from __future__ import annotations
 
@@ -51,12 +53,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--side", type=int, default=64)
     ap.add_argument("--fps", type=float, default=8.0)
+    ap.add_argument("--world", default="L4", help="world slice L1..L4 (L4: the full world)")
     a = ap.parse_args()
+    results = RESULTS if a.world == "L4" else RESULTS.with_name(f"vae_ceiling_{a.world}.json")
 
     from cinegen.eval.report import DIMENSIONS, evaluate_video, mean_ci
     from cinegen.pipeline import Pipeline
     from cinegen.pipeline.pipeline import frames_to_tensor, tensor_to_frames
-    from cinegen.world import make_captions, render, sample_scene
+    from cinegen.world import make_captions, render
+    from cinegen.world.levels import check_level, sample_level_scene
+
+    check_level(a.world)
 
     vaes = {"vae": Pipeline.from_pretrained(a.model).vae}
     if a.against:
@@ -66,9 +73,10 @@ def main() -> None:
     psnr = {name: [] for name in vaes}
     ratio = {name: [] for name in ["truth", *vaes]}
     for i in range(a.n):
-        spec = sample_scene(SEED0 + i, duration=a.seconds)
+        spec = sample_level_scene(SEED0 + i, a.world, duration=a.seconds)
         clip = render(spec, a.side, a.side, a.fps, n_frames=n_frames)
-        prompt = make_captions(spec, np.random.default_rng(SEED0 + i)).short[0]
+        caps = make_captions(spec, np.random.default_rng(SEED0 + i))
+        prompt = caps.short[0] if a.world == "L4" else caps.long[0]
         videos = {"truth": clip.frames}
         with torch.inference_mode():
             z = vaes["vae"].encode(frames_to_tensor(clip.frames))
@@ -108,8 +116,9 @@ def main() -> None:
             cells.append(f"{m:8.3f} [{lo:.3f}, {hi:.3f}]")
         rows.append(row)
         print(f"{d:<12} {np.mean(t):7.3f} " + " ".join(cells) + f" {row['n']:4d}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"model": label["vae"], "against": a.against, "n": a.n, "seconds": a.seconds,
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps({"model": label["vae"], "against": a.against, "world": a.world, "n": a.n,
+                                   "seconds": a.seconds,
                                    "side": a.side, "fps": a.fps, "psnr_db": summary["vae"]["psnr_db"],
                                    "truth_boundary_step_ratio": boundary_ratio(ratio["truth"]),
                                    "vaes": summary, "rows": rows}, indent=1) + "\n")

@@ -119,7 +119,7 @@ class TrainConfig:
 
 
 def override(cfg: TrainConfig, pairs: list[str]) -> TrainConfig:
-    """Apply `name=value` overrides (STYLE.md: unknown names are errors); values parse as their field's type."""
+    """Apply `name=value` overrides (unknown names are errors); values parse as their field's type."""
     types = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
     changes: dict[str, Any] = {}
     for pair in pairs:

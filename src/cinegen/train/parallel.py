@@ -1,4 +1,4 @@
-"""Data parallelism applied from outside the model (STYLE.md, torchtitan): no forward is patched.
+"""Data parallelism applied from outside the model (as torchtitan does): no forward is patched.
 
 Under `torchrun --nproc-per-node N` every process trains on its slice of the same global batch;
 gradients are averaged by DDP (gloo on CPU, NCCL on GPU). FSDP2 (`fully_shard` per block) can

@@ -1,4 +1,4 @@
-"""Recipes: functions that return full training configs (STYLE.md). `default` reproduces the shipped model."""
+"""Recipes: functions that return full training configs (as nanoGPT's and torchtitan's runs are). `default` reproduces the shipped model."""
 from __future__ import annotations
 
 from cinegen.train.config import TrainConfig
