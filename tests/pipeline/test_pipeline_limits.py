@@ -1,18 +1,24 @@
 import pytest
 
 from cinegen.common.errors import InputError
-from cinegen.pipeline.limits import check_request
+from cinegen.pipeline.limits import Geometry, check_request
 from cinegen.pipeline.storyboard import parse_inline, parse_storyboard
 
 OK = dict(prompt="a red ball", seconds=2.0, fps=8.0, width=64, height=48, steps=10, guidance=4.0, seed=1)
 
 
 def test_request_frames_and_latents():
-    r = check_request(**OK)
+    geo = Geometry(time_factor=4, space_factor=4, latent_channels=8, patch=(1, 4, 4))
+    r = check_request(**OK, geometry=geo)
     assert r.n_frames == 16
     assert 1 + 4 * (r.n_latent_frames - 1) >= r.n_frames  # latents cover every asked frame
     assert r.gen_size == (48, 64)
-    assert check_request(**{**OK, "width": 50}).gen_size == (48, 64)  # rounded up to a multiple of 16
+    assert check_request(**{**OK, "width": 50}, geometry=geo).gen_size == (48, 64)  # rounded up to a multiple of 16
+    wide = Geometry(time_factor=2, space_factor=8, latent_channels=4, patch=(1, 1, 4))  # multiples of 8 and 32
+    assert check_request(**{**OK, "width": 50, "height": 20}, geometry=wide).gen_size == (24, 64)
+    assert check_request(**OK, geometry=wide).n_latent_frames == 1 + 8  # 16 frames in pairs after the first
+    with pytest.raises(InputError, match="without a model"):
+        check_request(**OK).gen_size  # validated only: no model, no sizes
 
 
 @pytest.mark.parametrize("field,value,needle", [

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from cinegen.pipeline.modes import CONTEXT_FRAMES
+from cinegen.pipeline.modes import context_frames
 from cinegen.pipeline.storyboard import parse_inline, storyboard_frames
 
 
@@ -38,6 +38,7 @@ def test_cut_to_a_new_framing_continues_the_shot_before(tiny_pipe, monkeypatch):
     # shot 2 (close-up after wide) holds the last CONTEXT_FRAMES wide-view frames of shot 1 clean ...
     _, cond, n_latent = calls[1]
     tail = seen[1]
+    CONTEXT_FRAMES = context_frames(tiny_pipe.geometry.time_factor)
     assert tail.shape[0] == CONTEXT_FRAMES and cond.index == [0, 1] and cond.memory is not None
     assert torch.allclose(cond.latents, real_encode(tail))
     assert n_latent == 2 + 3  # 12 new frames = 3 latent frames after the 2 of context

@@ -15,7 +15,6 @@ MAX_GUIDANCE = 30.0
 EDIT_METHODS = ("flowedit", "sdedit")  # the first is the default (bench_modes --only edit compares them)
 EDIT_STRENGTH = 0.92  # FlowEdit's starting t (bench_modes: attribute .78, tracks moved .070 of the frame)
 SDEDIT_STRENGTH = 0.55  # SDEdit's (tracks moved .090, target 0.10; attribute .34, backgrounds never change)
-SIDE_MULTIPLE = 16  # VAE space factor × DiT patch (8×2 or 4×4): sizes are generated at multiples of 16, then cropped
 
 
 def edit_strength(method: str, strength: float | None = None) -> float:
@@ -23,6 +22,25 @@ def edit_strength(method: str, strength: float | None = None) -> float:
     if strength is not None:
         return strength
     return EDIT_STRENGTH if method == "flowedit" else SDEDIT_STRENGTH
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a checkpoint's VAE and DiT fix about sizes, read from the loaded model (Pipeline.geometry)."""
+
+    time_factor: int  # the VAE's: T = 1 + f·k frames ↔ 1 + k latent frames
+    space_factor: int  # the VAE's: pixels per latent cell, each way
+    latent_channels: int
+    patch: tuple[int, int, int]  # the DiT's (t, h, w) latent cells per token
+
+    @property
+    def side_multiple(self) -> tuple[int, int]:
+        """(height, width) multiples a generated frame must have: a whole number of tokens each way."""
+        return self.space_factor * self.patch[1], self.space_factor * self.patch[2]
+
+    def unit(self, n: int) -> int:
+        """The largest 1 + f·k not above n (frames a whole number of latent frames stand for)."""
+        return 1 + self.time_factor * ((n - 1) // self.time_factor)
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,12 @@ class Request:
     guidance: float
     seed: int
     negative_prompt: str = ""
+    geometry: Geometry | None = None  # the model's; None: validated only, not yet sized for a model
+
+    def _geometry(self) -> Geometry:
+        if self.geometry is None:
+            raise InputError("this request was checked without a model: its latent sizes are unknown")
+        return self.geometry
 
     @property
     def n_frames(self) -> int:
@@ -44,14 +68,14 @@ class Request:
 
     @property
     def n_latent_frames(self) -> int:
-        """Latent frames that cover n_frames: T = 1 + 4k frames ↔ 1 + k latent frames."""
-        return 1 + math.ceil((self.n_frames - 1) / 4)
+        """Latent frames that cover n_frames: T = 1 + f·k frames ↔ 1 + k latent frames."""
+        return 1 + math.ceil((self.n_frames - 1) / self._geometry().time_factor)
 
     @property
     def gen_size(self) -> tuple[int, int]:
-        """(height, width) rounded up to the model's multiple; the output is centre-cropped back."""
-        up = lambda v: SIDE_MULTIPLE * math.ceil(v / SIDE_MULTIPLE)  # noqa: E731
-        return up(self.height), up(self.width)
+        """(height, width) rounded up to the model's multiples; the output is centre-cropped back."""
+        mh, mw = self._geometry().side_multiple
+        return mh * math.ceil(self.height / mh), mw * math.ceil(self.width / mw)
 
 
 def check_request(
@@ -65,6 +89,7 @@ def check_request(
     seed: int,
     negative_prompt: str = "",
     allow_empty_prompt: bool = False,
+    geometry: Geometry | None = None,
 ) -> Request:
     """Validate every field; raise InputError naming the first bad one."""
     if not isinstance(prompt, str) or (not prompt.strip() and not allow_empty_prompt):
@@ -86,4 +111,5 @@ def check_request(
         raise InputError(f"guidance must be from 0 to {MAX_GUIDANCE:g}, got {guidance}")
     if not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise InputError(f"seed must be a whole number from 0 to 2^63 - 1, got {seed}")
-    return Request(prompt.strip(), float(seconds), float(fps), width, height, steps, float(guidance), seed, negative_prompt)
+    return Request(prompt.strip(), float(seconds), float(fps), width, height, steps, float(guidance), seed, negative_prompt,
+                   geometry)

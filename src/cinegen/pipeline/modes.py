@@ -26,10 +26,16 @@ from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import EDIT_METHODS, edit_strength
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
 
-CONTEXT_FRAMES = 5  # a given video's fewest frames (an image latent and a 4-frame group); storyboard cuts use as many
-PREFIX_FRAMES = 9  # at most this many last frames of a video go before new ones (extend forward): 3 latent frames
-SUFFIX_FRAMES = 8  # at most this many first frames of a video go after new ones: 2 four-frame groups
-CONNECT_FRAMES = (5, 8)  # connect's (A, B) context: A's 2 latents + 2 s of new + B's 2 stay one window of 8
+# Context sizes in latent groups of the model's time factor f (Pipeline.geometry): with f = 4, a given video's
+# fewest frames are 5 (an image latent and one group; storyboard cuts use as many), extend forward puts at most
+# its last 9 frames (3 latent frames) before new ones, and at most its first 8 (2 groups) go after new ones.
+# Connect keeps (A, B) to (1 + f, 2f) so A's 2 latents + 2 s of new + B's 2 stay one window of 8.
+def context_frames(f: int) -> int:
+    return 1 + f
+
+
+PREFIX_GROUPS = 2  # + the image latent: three latent frames (measured: forward seam ratio 1.45 → 1.3 against two)
+SUFFIX_GROUPS = 2
 SEAM_FADE = 8  # new frames over which a given video's VAE error at a seam fades out (_carry)
 LOOP_PHASE = 2  # a loop starts this many frames into a latent group: its first and last frames are mid-group
 
@@ -42,35 +48,32 @@ def _check_video(frames: np.ndarray, what: str, min_frames: int = 1) -> np.ndarr
     return frames
 
 
-def _unit(n: int) -> int:
-    """The largest 1 + 4k not above n."""
-    return 1 + 4 * ((n - 1) // 4)
+def _new_latents(seconds: float, fps: float, f: int) -> int:
+    return max(1, math.ceil(seconds * fps / f))
 
 
-def _new_latents(seconds: float, fps: float) -> int:
-    return max(1, math.ceil(seconds * fps / 4))
-
-
-def _prefix_latents(pipe: Pipeline, frames: np.ndarray, max_frames: int = PREFIX_FRAMES):
-    """Latents of a video's last frames (the most 1 + 4k frames up to `max_frames`) for use before new ones.
+def _prefix_latents(pipe: Pipeline, frames: np.ndarray, groups: int = PREFIX_GROUPS):
+    """Latents of a video's last frames (the most 1 + f·k frames, k ≤ `groups`) for use before new ones.
 
     Returns (latents, frames used). Three latent frames rather than two: measured on the shipped model,
     the extra context lowers the forward seam ratio (median 1.45 → 1.3).
     """
-    n = _unit(min(len(frames), max_frames))
+    geo = pipe.geometry
+    n = geo.unit(min(len(frames), 1 + groups * geo.time_factor))
     return pipe.encode_frames(frames[len(frames) - n :]), n
 
 
-def _suffix_latents(pipe: Pipeline, frames: np.ndarray, max_frames: int = SUFFIX_FRAMES):
+def _suffix_latents(pipe: Pipeline, frames: np.ndarray, groups: int = SUFFIX_GROUPS):
     """Latents of a video's first frames for use *after* generated ones (backward extend, connect's B).
 
     The causal VAE encodes frame 0 alone, as an image: that latent is only right at the start of a
-    video, and later positions hold 4-frame groups. So the first 4k frames (k ≤ max_frames / 4) are
+    video, and later positions hold f-frame groups. So the first f·k frames (k ≤ `groups`) are
     encoded as groups, with frames[0] once more in front as the image frame the encoder takes first
     (its latent is dropped): the given video then starts on a group boundary, as it ends on one on the
     prefix side, and no generated frame stands in for a given one.
     """
-    k = 4 * (min(len(frames), max_frames) // 4)
+    f = pipe.geometry.time_factor
+    k = f * min(len(frames) // f, groups)
     return pipe.encode_frames(np.concatenate([frames[:1], frames[:k]]))[:, 1:]
 
 
@@ -107,19 +110,20 @@ def extend(
 ) -> GenerationResult:
     """Continue `video` after its end (forward) or invent what came before its start (backward).
 
-    Returns the original frames plus 4·ceil(seconds · fps / 4) new ones, at the generated size. Both
+    Returns the original frames plus f·ceil(seconds · fps / f) new ones (f: the model's time factor), at the generated size. Both
     ways the given frames meet the new ones at a latent group boundary, held clean (_prefix_latents,
     _suffix_latents).
     """
     if direction not in ("forward", "backward"):
         raise InputError(f"direction must be forward or backward, got {direction!r}")
-    _check_video(video, "the video to extend", min_frames=CONTEXT_FRAMES)
+    f = pipe.geometry.time_factor
+    _check_video(video, "the video to extend", min_frames=context_frames(f))
     t0 = time.perf_counter()
     req = pipe.request(prompt, seconds=seconds, **kw)
     text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
     h, w = req.gen_size
     src = fit_video(video, h, w)
-    n_new = _new_latents(req.seconds, req.fps)
+    n_new = _new_latents(req.seconds, req.fps, f)
     if direction == "forward":
         z, k = _prefix_latents(pipe, src)
         n_ctx = z.shape[1]
@@ -131,7 +135,7 @@ def extend(
         z = _suffix_latents(pipe, src)
         n = 1 + n_new + z.shape[1]  # an image latent first (every trained clip starts with one), new groups, given
         out = _run(pipe, req, text, Condition(latents=z, index=list(range(1 + n_new, n))), n, progress)
-        k = 1 + 4 * n_new  # out[k] is the decode of src[0]; out[0], the image latent's frame, is dropped
+        k = 1 + f * n_new  # out[k] is the decode of src[0]; out[0], the image latent's frame, is dropped
         new = _carry(out[1:k], _crop(src[:1], req)[0], out[k], at_end=True)
         frames = np.concatenate([new, _crop(src, req)])
     frames = _mark(pipe, frames) if mark else frames
@@ -153,23 +157,24 @@ def connect(
     """A transition that starts where A ends and ends where B starts.
 
     The output's first frame is A's last frame and its last frame is B's first (the given frames
-    themselves); between them lie 4·ceil(seconds · fps / 4) new frames, generated with A's end held
-    clean as prefix and B's start, as 4-frame groups, as suffix.
+    themselves); between them lie f·ceil(seconds · fps / f) new frames, generated with A's end held
+    clean as prefix and B's start, as f-frame groups, as suffix (f: the model's time factor).
     """
-    _check_video(video_a, "video A", min_frames=CONTEXT_FRAMES)
-    _check_video(video_b, "video B", min_frames=CONTEXT_FRAMES)
+    f = pipe.geometry.time_factor
+    _check_video(video_a, "video A", min_frames=context_frames(f))
+    _check_video(video_b, "video B", min_frames=context_frames(f))
     t0 = time.perf_counter()
     req = pipe.request(prompt, seconds=seconds, **kw)
     text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
     h, w = req.gen_size
     a, b = fit_video(video_a, h, w), fit_video(video_b, h, w)
-    (za, ka), zb = _prefix_latents(pipe, a, CONNECT_FRAMES[0]), _suffix_latents(pipe, b, CONNECT_FRAMES[1])
-    n_new = _new_latents(req.seconds, req.fps)
+    (za, ka), zb = _prefix_latents(pipe, a, groups=1), _suffix_latents(pipe, b, groups=2)
+    n_new = _new_latents(req.seconds, req.fps, f)
     na, nb = za.shape[1], zb.shape[1]
     n = na + n_new + nb
     cond = Condition(latents=torch.cat([za, zb], dim=1), index=list(range(na)) + list(range(n - nb, n)))
     out = _run(pipe, req, text, cond, n, progress)
-    end = ka + 4 * n_new  # out[end] is the decode of B's first frame
+    end = ka + f * n_new  # out[end] is the decode of B's first frame
     middle = _carry(out[ka:end], _crop(a[-1:], req)[0], out[ka - 1])
     middle = _carry(middle, _crop(b[:1], req)[0], out[end], at_end=True)
     frames = np.concatenate([_crop(a[-1:], req), middle, _crop(b[:1], req)])
@@ -182,7 +187,7 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
          **kw) -> GenerationResult:
     """A video whose last frame flows into its first: one periodic latent sequence, sampled circularly.
 
-    The loop is P 4-frame latent groups G_0 … G_{P−1}, G_0 following G_{P−1}. The model knows only
+    The loop is P f-frame latent groups (f: the model's time factor) G_0 … G_{P−1}, G_0 following G_{P−1}. The model knows only
     windows that start with an image latent (a clip's frame 0), so each Euler step runs the windows
     [I_s, G_s, G_{s+1}, …] at every offset s around the circle, each with an image latent I_s of its
     own that is never shown, and gives each group the mean of its velocities (`_circular_velocity`):
@@ -190,12 +195,13 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
     exactly (the causal decoder's state is the same at the start of each period), so on repeat the
     wrap is a step of one continuous decode. The file starts LOOP_PHASE frames into a group, because
     the VAE decodes a group's first frame a little apart from the frame before (1.4× the median step
-    on real video); played on repeat it is the same loop. 4·round(seconds · fps / 4) frames.
+    on real video); played on repeat it is the same loop. f·round(seconds · fps / f) frames.
     """
     t0 = time.perf_counter()
     req = pipe.request(prompt, seconds=seconds, **kw)
     text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
-    n_groups = max(1, round(req.n_frames / 4))
+    f = pipe.geometry.time_factor
+    n_groups = max(1, round(req.n_frames / f))
     size, _ = pipe.window
     width = max(1, size - 1)  # groups per window, after its image latent: the trained window
     # a window at every offset: each boundary sits inside all windows but one, the same for every boundary
@@ -214,8 +220,8 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
     groups = list(z[:, j:].unbind(1))
     # I_0, a warm-up period, the kept period, and one group more for the phase
     frames = np.concatenate(list(pipe.decode_stream(iter([z[:, 0]] + groups * 2 + groups[:1]))))
-    start = 1 + 4 * n_groups + LOOP_PHASE
-    frames = _crop(frames[start : start + 4 * n_groups], req)
+    start = 1 + f * n_groups + LOOP_PHASE
+    frames = _crop(frames[start : start + f * n_groups], req)
     frames = _mark(pipe, frames) if mark else frames
     return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps,
                             {"total": time.perf_counter() - t0})
@@ -267,14 +273,17 @@ def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float | None 
     _check_video(video, "the video to edit")
     t0 = time.perf_counter()
     kw.setdefault("fps", pipe.defaults["fps"])
-    n = _unit(len(video))
-    req = pipe.request(prompt, seconds=n / kw["fps"], **kw)
+    # the VAE works in units of 1 + f·k frames: pad with the last frame, edit, cut back (the source's length)
+    n = len(video)
+    padded = pipe.geometry.unit(n + pipe.geometry.time_factor - 1)
+    video = np.concatenate([video, np.repeat(video[-1:], padded - n, axis=0)])
+    req = pipe.request(prompt, seconds=padded / kw["fps"], **kw)
     text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
     source = None
     if method == "flowedit":
         source = (pipe.expand(source_prompt, req.seed) if expand else source_prompt) if source_prompt else ""
     h, w = req.gen_size
-    z = pipe.encode_frames(fit_video(video[:n], h, w))
+    z = pipe.encode_frames(fit_video(video, h, w))
     cond = Condition(start=z, t_start=strength, source_text=source, source_guidance=source_guidance)
     out = _run(pipe, req, text, cond, z.shape[1], progress)[:n]
     out = _mark(pipe, out) if mark else out

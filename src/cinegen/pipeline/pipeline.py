@@ -23,7 +23,7 @@ from cinegen.common.errors import CheckpointError, CinegenError, InputError, Out
 from cinegen.common.seed import generator
 from cinegen.dit import DiT, DiTConfig
 from cinegen.flow import cfg_velocity, sample_euler, sample_flowedit, shift_for_tokens, time_grid
-from cinegen.pipeline.limits import Request, check_request
+from cinegen.pipeline.limits import Geometry, Request, check_request
 from cinegen.pipeline.windows import plan_conditioned
 from cinegen.text import TextEncoder
 from cinegen.vae import VAEConfig, VideoVAE
@@ -161,7 +161,14 @@ class Pipeline:
             vals["guidance"],
             kw.get("seed") if kw.get("seed") is not None else 0,
             kw.get("negative_prompt") or "",
+            geometry=self.geometry,
         )
+
+    @property
+    def geometry(self) -> Geometry:
+        """Sizes as this checkpoint fixes them (its VAE's factors, its DiT's patch), never assumed."""
+        v = self.vae.cfg
+        return Geometry(v.temporal_down, v.spatial_down, v.latent_channels, tuple(self.dit.cfg.patch_size))
 
     def expand(self, prompt: str, seed: int = 0) -> str:
         """Sora's trick: rewrite a short prompt in the long caption style the model trained on."""

@@ -30,7 +30,7 @@ from cinegen.common.errors import InputError
 from cinegen.pipeline.framing import reframe, subject_centre
 from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import MAX_SECONDS
-from cinegen.pipeline.modes import CONTEXT_FRAMES, _prefix_latents
+from cinegen.pipeline.modes import _prefix_latents, context_frames
 from cinegen.pipeline.pipeline import Condition
 
 FRAMINGS = ("wide", "medium", "close-up")
@@ -144,7 +144,7 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
     same objects across cuts (models trained without memory batches get independent shots).
 
     A cut to another framing cuts on the action: the new shot continues the wide view where the shot
-    before it ended (its last CONTEXT_FRAMES frames held clean, as extend-forward does), so the
+    before it ended (its last 1 + f frames held clean, f the model's time factor, as extend-forward does), so the
     subjects at the cut are the very objects just seen, only framed anew. A cut between two shots of
     the same framing is a jump in time: a new take beside the memory frame, so the cut shows.
     """
@@ -152,7 +152,8 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
     marker = pipe.marker((repr(board), seed, expand, sorted(kw.items()), fps))
     sent = 0
     memory = None
-    tail = None  # the last CONTEXT_FRAMES frames of the shot before, wide view, at the generated size
+    n_tail = context_frames(pipe.geometry.time_factor)
+    tail = None  # the last n_tail frames of the shot before, wide view, at the generated size
     for k, shot in enumerate(board.shots):
         req = pipe.request(board.scene_prompt(shot), seconds=shot.seconds, fps=fps, seed=seed + k, **kw)
         text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
@@ -164,7 +165,7 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
         centre = None
         seen: list[np.ndarray] = []  # the last chunks, as asked (the wide view, cropped)
         for chunk in stream:
-            seen = (seen + [chunk])[-CONTEXT_FRAMES:]
+            seen = (seen + [chunk])[-n_tail:]
             if centre is None:
                 centre = subject_centre(chunk[0])
                 if k == 0 and len(board.shots) > 1:
@@ -174,7 +175,7 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
                 chunk = marker(chunk, sent)
             sent += len(chunk)
             yield chunk
-        tail = _generated_size(np.concatenate(seen)[-CONTEXT_FRAMES:], req)
+        tail = _generated_size(np.concatenate(seen)[-n_tail:], req)
 
 
 def _generated_size(frames: np.ndarray, req) -> np.ndarray:
@@ -183,9 +184,9 @@ def _generated_size(frames: np.ndarray, req) -> np.ndarray:
 
 
 def _continued(pipe, req, text: str, tail: np.ndarray, memory, progress) -> Iterator[np.ndarray]:
-    """req.n_frames frames that follow `tail` (wide view): its last 1 + 4k frames' latents held clean (a
-    shot under 5 frames gives 1), their decode dropped."""
-    z, skip = _prefix_latents(pipe, tail, CONTEXT_FRAMES)
+    """req.n_frames frames that follow `tail` (wide view): its last 1 + f·k frames' latents held clean (k ≤ 1;
+    a shot under 1 + f frames gives 1), their decode dropped."""
+    z, skip = _prefix_latents(pipe, tail, groups=1)
     n_ctx = z.shape[1]
     cond = Condition(latents=z, index=list(range(n_ctx)), memory=memory)
     n_latent = n_ctx + math.ceil(req.n_frames / pipe.vae.cfg.temporal_down)

@@ -10,15 +10,19 @@ from cinegen.dit import DiT, dit_tiny
 from cinegen.vae import VideoVAE, vae_tiny
 
 
-def make_tiny_checkpoint(folder: str | Path, seed: int = 0, text_dim: int = 384) -> Path:
-    """Random tiny VAE + DiT with the MiniLM text width; samples 32×32 at 8 fps in 4 steps."""
+def make_tiny_checkpoint(folder: str | Path, seed: int = 0, text_dim: int = 384, vae: dict | None = None,
+                         dit: dict | None = None) -> Path:
+    """Random tiny VAE + DiT with the MiniLM text width; samples 32×32 at 8 fps in 4 steps. `vae` and `dit`
+    override config fields (another geometry: e.g. vae={"spatial_down": 4, "latent_channels": 8},
+    dit={"patch_size": [1, 4, 4]})."""
     folder = Path(folder)
     torch.manual_seed(seed)
-    vae = VideoVAE(vae_tiny())
+    vae_cfg = vae_tiny()
+    vae = VideoVAE(type(vae_cfg).from_dict({**vae_cfg.to_dict(), **(vae or {})}))
     dit_cfg = dit_tiny()
     dit_cfg = type(dit_cfg).from_dict({**dit_cfg.to_dict(), "in_channels": vae.cfg.latent_channels,
-                                       "text_dim": text_dim})
-    dit = DiT(dit_cfg)
+                                       "text_dim": text_dim, **(dit or {})})
+    dit_model = DiT(dit_cfg)
     save_config(folder, {
         "name": "cinegen-tiny",
         "vae": vae.cfg.to_dict(),
@@ -28,5 +32,5 @@ def make_tiny_checkpoint(folder: str | Path, seed: int = 0, text_dim: int = 384)
         "expand_prompts": False,
     })
     save_state(folder, "vae", vae.state_dict())
-    save_state(folder, "dit", dit.state_dict())
+    save_state(folder, "dit", dit_model.state_dict())
     return folder

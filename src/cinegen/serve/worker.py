@@ -143,14 +143,9 @@ def generate(pipe, params: dict, prompt: str, data: Path, progress: Callable[[in
     if mode == "extend":
         res = modes.extend(pipe, prompt, source, direction=params.get("direction", "forward"),
                            seconds=params["seconds"], progress=progress, **kw)
-    elif mode == "edit":
-        # The VAE works in units of 1 + 4k frames: pad with the last frame, then cut back, so an edit
-        # keeps the source's length instead of dropping up to three frames.
-        pad = (-(len(source) - 1)) % 4
-        padded = np.concatenate([source, np.repeat(source[-1:], pad, axis=0)])
-        res = modes.edit(pipe, prompt, padded, strength=params.get("strength"), source_prompt=params.get("source_prompt"),
+    elif mode == "edit":  # keeps the source's length (modes.edit pads to whole latent frames and cuts back)
+        res = modes.edit(pipe, prompt, source, strength=params.get("strength"), source_prompt=params.get("source_prompt"),
                          progress=progress, **kw)
-        res.frames = res.frames[: len(source)]
     else:
         raise CinegenError(f"unknown mode {mode!r}")
     return res.frames, res.fps
