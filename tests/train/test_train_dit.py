@@ -1,6 +1,7 @@
 """The whole recipe at tiny size: VAE → latent cache → DiT → a checkpoint the pipeline loads; DiT resume is exact."""
 import dataclasses
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -116,3 +117,24 @@ def test_t2v_first_trains_plain_text_to_video_then_the_whole_mix(tmp_path):
     assert any(clean(s).any() for s in late if not is_image_step(cfg, s))
     full = dataclasses.replace(cfg, t2v_first=0.0)
     assert [is_image_step(full, s) for s in late] == [is_image_step(cfg, s) for s in late]  # same draws after it
+
+
+def test_ladder_recipe_trains_each_level_from_the_one_before_and_resumes(tmp_path, capsys):
+    import json
+
+    from cinegen.cli.train_cmd import run_recipe
+    from cinegen.common.errors import InputError
+    from cinegen.cli.train_cmd import run_train_stage
+
+    run_recipe("tiny-ladder", tmp_path, None)
+    l1, l2 = (json.loads((tmp_path / f"dit_{w}/config.json").read_text()) for w in ("L1", "L2"))
+    assert l1["world"] == "L1" and l1["init_from"] == "" and l2["world"] == "L2"
+    assert l2["init_from"] == str(tmp_path / "dit_L1" / "model")
+    final = load_state(tmp_path / "model", "dit")
+    assert all(torch.equal(final[k], v) for k, v in load_state(tmp_path / "dit_L2/model", "dit").items())
+    before = (tmp_path / "dit_L2/ckpt/state.json").stat().st_mtime_ns
+    run_recipe("tiny-ladder", tmp_path, None)  # a rerun finds every stage done
+    assert (tmp_path / "dit_L2/ckpt/state.json").stat().st_mtime_ns == before
+    assert "done" in capsys.readouterr().out
+    with pytest.raises(InputError, match="stages"):
+        run_train_stage("dit", tmp_path / "x", "tiny-ladder", [], None, vae_dir=tmp_path / "vae/model")

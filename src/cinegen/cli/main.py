@@ -81,7 +81,7 @@ def image(
 @train_app.command("vae")
 def train_vae(
     out: Path = typer.Option(..., "--out", help="run folder (checkpoints, logs; the model lands in OUT/model)"),
-    recipe: str = typer.Option("default", help="default | tiny"),
+    recipe: str = typer.Option("default", help="default | tiny (the DiT stage of a ladder recipe runs only whole)"),
     set_: List[str] = typer.Option([], "--set", help="override a setting: name=value (repeatable)"),
     max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
     fit_minutes: Optional[float] = typer.Option(None, help="size the run (steps, cool-down) to end after about this long of training"),
@@ -96,7 +96,7 @@ def train_vae(
 def train_dit(
     out: Path = typer.Option(..., "--out", help="run folder"),
     vae: Path = typer.Option(..., "--vae", help="trained VAE folder (e.g. RUN/model of `train vae`), or 'default' for the shipped model's"),
-    recipe: str = typer.Option("default", help="default | tiny"),
+    recipe: str = typer.Option("default", help="default | tiny (the DiT stage of a ladder recipe runs only whole)"),
     set_: List[str] = typer.Option([], "--set", help="override a setting: name=value (repeatable)"),
     max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
     fit_minutes: Optional[float] = typer.Option(None, help="size the run (steps, cool-down) to end after about this long of training"),
@@ -127,7 +127,7 @@ def train_package(
 @train_app.callback(invoke_without_command=True)
 def train_recipe(
     ctx: typer.Context,
-    recipe: Optional[str] = typer.Option(None, help="train a whole recipe: VAE, then DiT (default | tiny)"),
+    recipe: Optional[str] = typer.Option(None, help="train a whole recipe: VAE, then DiT (default | ladder | tiny | tiny-ladder)"),
     out: Optional[Path] = typer.Option(None, "--out", help="run folder; the model lands in OUT/model"),
     max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
 ) -> None:

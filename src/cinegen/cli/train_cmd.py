@@ -1,6 +1,7 @@
 """`cinegen train`: one stage, or a whole recipe (VAE, then DiT, then the model folder)."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -27,6 +28,9 @@ def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minu
         if not (model_folder(vae_dir) / "config.json").exists():
             raise InputError(f"--vae {vae_dir} is not a trained VAE folder (no config.json)")
         cfg = dit_fn(str(vae_dir))
+        if isinstance(cfg, list):
+            raise InputError(f"recipe {recipe!r} trains the DiT in {len(cfg)} stages: run it whole with "
+                             f"`cinegen train --recipe {recipe} --out DIR`")
     cfg = override(cfg, sets)
     if fit_minutes is not None and fit_minutes <= 0:
         raise InputError(f"--fit-minutes must be positive, got {fit_minutes:g}")
@@ -45,16 +49,41 @@ def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
     if not res["done"]:
         _report(res)
         return
-    res = train(dit_fn(str(out / "vae" / "model")), out / "dit", max_minutes=left())
+    stages = dit_fn(str(out / "vae" / "model"))
+    if isinstance(stages, list):  # a ladder: each stage in dit_<world>/, started from the stage before
+        prev = None
+        for cfg in stages:
+            run = out / f"dit_{cfg.world}"
+            cfg = dataclasses.replace(cfg, init_from=str(prev)) if prev is not None else cfg
+            prev = run / "model"
+            if stage_done(run, cfg):
+                continue
+            res = train(cfg, run, max_minutes=left())
+            if not res["done"]:
+                break
+        dit_model = prev
+        res = {**res, "model": str(prev)} if res.get("done") else res
+    else:
+        res = train(stages, out / "dit", max_minutes=left())
+        dit_model = out / "dit" / "model"
     if res["done"]:
         import shutil
 
         from cinegen.common.atomic import atomic_dir
 
         with atomic_dir(out / "model") as tmp:
-            shutil.copytree(out / "dit" / "model", tmp, dirs_exist_ok=True)
+            shutil.copytree(dit_model, tmp, dirs_exist_ok=True)
         res["model"] = str(out / "model")
     _report(res)
+
+
+def stage_done(run: Path, cfg) -> bool:
+    """A recipe stage whose run already finished and exported its model (a rerun goes on to the next)."""
+    import json
+
+    state = run / "ckpt" / "state.json"
+    return (run / "model" / "config.json").exists() and state.exists() and \
+        json.loads(state.read_text())["step"] >= cfg.steps
 
 
 def _report(res: dict) -> None:

@@ -1,6 +1,8 @@
 """Recipes: functions that return full training configs (as nanoGPT's and torchtitan's runs are). `default` reproduces the shipped model."""
 from __future__ import annotations
 
+import dataclasses
+
 from cinegen.train.config import TrainConfig
 
 
@@ -23,6 +25,25 @@ def default_dit(vae_dir: str) -> TrainConfig:
                        cache_clips=2000, captions_per_clip=3, memory_fraction=0.25, log_every=20)
 
 
+def ladder_dit(vae_dir: str) -> list[TrainConfig]:
+    """The DiT climbing the world ladder (world/levels.py, docs/EXPERIMENTS.md): each stage starts from the
+    weights of the one before (`cinegen train --recipe ladder` sets init_from). L1 is plain text-to-video
+    with the object-weighted loss, as the L1 study found; from L2 on the modes' conditioning tasks come
+    back after each stage's first half (t2v_first), so they do not starve motion."""
+    base = dataclasses.replace(default_dit(vae_dir), batch_size=8, fg_weight=16.0, warmup=200)
+    return [
+        dataclasses.replace(base, world="L1", steps=3000, cooldown=600, t2v_first=1.0),
+        dataclasses.replace(base, world="L2", steps=3000, cooldown=600, t2v_first=0.5, warmup=100),
+        dataclasses.replace(base, world="L3", steps=4000, cooldown=800, t2v_first=0.5, warmup=100),
+        dataclasses.replace(base, world="L4", steps=6000, cooldown=1200, t2v_first=0.5, warmup=100),
+    ]
+
+
+def tiny_ladder(vae_dir: str) -> list[TrainConfig]:
+    return [dataclasses.replace(tiny_dit(vae_dir), world=w, steps=3, cache_clips=4, fg_weight=16.0,
+                                t2v_first=0.5) for w in ("L1", "L2")]
+
+
 def tiny_vae() -> TrainConfig:
     """Seconds-long runs for tests and smoke checks."""
     return TrainConfig(kind="vae", model="tiny", width=32, height=32, n_frames=5, batch_size=2, steps=20,
@@ -34,4 +55,6 @@ def tiny_dit(vae_dir: str) -> TrainConfig:
                        steps=20, lr=2e-3, warmup=2, ckpt_every=10, log_every=5, cache_clips=16, captions_per_clip=2)
 
 
-RECIPES = {"default": (default_vae, default_dit), "tiny": (tiny_vae, tiny_dit)}
+# name -> (VAE config, DiT config or the DiT's stages in order)
+RECIPES = {"default": (default_vae, default_dit), "tiny": (tiny_vae, tiny_dit), "ladder": (default_vae, ladder_dit),
+           "tiny-ladder": (tiny_vae, tiny_ladder)}
