@@ -375,8 +375,8 @@ class DiTTask:
     def _batch_state(self, step: int, idx: range, n: int) -> torch.Tensor:
         """The world state of the clips batch() drew for this step (the same draws), first n latent frames."""
         n_clips = self.latents.shape[0]
-        return torch.stack([self.state[int(torch.randint(n_clips, (1,), generator=sample_gen(self.cfg.seed, step, j))), :n]
-                            for j in idx])
+        first = [int(torch.randint(n_clips, (1,), generator=sample_gen(self.cfg.seed, step, j))) for j in idx]
+        return torch.stack([self.state[i, :n] for i in first])
 
     @torch.no_grad()
     def export(self, ema: DiT, out: Path) -> None:
