@@ -58,7 +58,9 @@ def test_fit_minutes_sizes_the_run_to_its_time(tmp_path):
     res = train(cfg, tmp_path / "fit", progress=False, fit_minutes=0.05)  # 3 s of a tiny VAE
     saved = json.loads((tmp_path / "fit/config.json").read_text())
     assert res["done"] and res["step"] == saved["steps"]
-    assert FIT_AFTER_STEPS < saved["steps"] < 100_000 and saved["cooldown"] == round(0.1 * saved["steps"])
+    # the cool-down keeps its 10% share, within the steps left after the timed ones (a loaded machine fits few)
+    left = saved["steps"] - FIT_AFTER_STEPS
+    assert FIT_AFTER_STEPS < saved["steps"] < 100_000 and saved["cooldown"] == min(left, round(0.1 * saved["steps"]))
     assert (tmp_path / "fit/model/config.json").exists()
 
 
