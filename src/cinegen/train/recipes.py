@@ -28,8 +28,9 @@ def default_dit(vae_dir: str) -> TrainConfig:
 def ladder_dit(vae_dir: str) -> list[TrainConfig]:
     """The DiT climbing the world ladder (world/levels.py, docs/EXPERIMENTS.md): each stage starts from the
     weights of the one before (`cinegen train --recipe ladder` sets init_from). L1 is plain text-to-video
-    with the object-weighted loss, as the L1 study found; from L2 on the modes' conditioning tasks come
-    back after each stage's first half (t2v_first), so they do not starve motion."""
+    with the object-weighted loss, arm A of the session-13 L1 study; from L2 on the modes' conditioning
+    tasks come back after each stage's first half (t2v_first; arm E kept A's text-to-video scores).
+    Not yet a shipped recipe: at 3,000 steps fg_weight 16 left the background speckled (the log)."""
     base = dataclasses.replace(default_dit(vae_dir), batch_size=8, fg_weight=16.0, warmup=200)
     return [
         dataclasses.replace(base, world="L1", steps=3000, cooldown=600, t2v_first=1.0),
