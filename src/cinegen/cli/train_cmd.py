@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import typer
@@ -79,8 +80,6 @@ def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
 
 def stage_done(run: Path, cfg) -> bool:
     """A recipe stage whose run already finished and exported its model (a rerun goes on to the next)."""
-    import json
-
     state = run / "ckpt" / "state.json"
     return (run / "model" / "config.json").exists() and state.exists() and \
         json.loads(state.read_text())["step"] >= cfg.steps

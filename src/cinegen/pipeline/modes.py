@@ -110,9 +110,9 @@ def extend(
 ) -> GenerationResult:
     """Continue `video` after its end (forward) or invent what came before its start (backward).
 
-    Returns the original frames plus f·ceil(seconds · fps / f) new ones (f: the model's time factor), at the generated size. Both
-    ways the given frames meet the new ones at a latent group boundary, held clean (_prefix_latents,
-    _suffix_latents).
+    Returns the original frames plus f·ceil(seconds · fps / f) new ones (f: the model's time factor), at the
+    generated size. Both ways the given frames meet the new ones at a latent group boundary, held clean
+    (_prefix_latents, _suffix_latents).
     """
     if direction not in ("forward", "backward"):
         raise InputError(f"direction must be forward or backward, got {direction!r}")
@@ -187,8 +187,8 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
          **kw) -> GenerationResult:
     """A video whose last frame flows into its first: one periodic latent sequence, sampled circularly.
 
-    The loop is P f-frame latent groups (f: the model's time factor) G_0 … G_{P−1}, G_0 following G_{P−1}. The model knows only
-    windows that start with an image latent (a clip's frame 0), so each Euler step runs the windows
+    The loop is P f-frame latent groups G_0 … G_{P−1} (f: the model's time factor), G_0 following G_{P−1}.
+    The model knows only windows that start with an image latent (a clip's frame 0), so each Euler step runs the windows
     [I_s, G_s, G_{s+1}, …] at every offset s around the circle, each with an image latent I_s of its
     own that is never shown, and gives each group the mean of its velocities (`_circular_velocity`):
     no boundary, the wrap included, is an edge. Decoded after one warm-up period, the frames repeat

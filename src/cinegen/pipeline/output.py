@@ -10,6 +10,7 @@ import numpy as np
 from cinegen.common.atomic import atomic_path, check_writable
 from cinegen.common.errors import OutputError
 
+SIGNABLE = (".mp4", ".png")  # the formats a C2PA manifest is embedded in
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webp")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 
@@ -33,7 +34,7 @@ def signed_output(path: Path, prompt: str = "", model_id: str = "cinegen", sign:
     signed and only then renamed onto `path`: a failed signature leaves no unsigned file (and whatever was
     at `path` before is untouched). Other outputs (GIF, WebP, JPEG, a folder of frames) are written as they are."""
     path = Path(path)
-    if not sign or path.suffix.lower() not in (".mp4", ".png"):
+    if not sign or path.suffix.lower() not in SIGNABLE:
         yield path
         return
     with atomic_path(path) as tmp:
@@ -64,7 +65,7 @@ def _pil_format(path: Path) -> str:
 
 def sign_output(path: Path, prompt: str, model_id: str, title: str | None = None) -> None:
     """Embed a signed C2PA manifest in an MP4 or PNG (CINEGEN_C2PA=0 turns it off); a failure raises."""
-    if path.suffix.lower() not in (".mp4", ".png"):
+    if path.suffix.lower() not in SIGNABLE:
         return
     from cinegen.provenance import ProvenanceSettings, sign_file
 

@@ -189,7 +189,7 @@ def _continued(pipe, req, text: str, tail: np.ndarray, memory, progress) -> Iter
     z, skip = _prefix_latents(pipe, tail, groups=1)
     n_ctx = z.shape[1]
     cond = Condition(latents=z, index=list(range(n_ctx)), memory=memory)
-    n_latent = n_ctx + math.ceil(req.n_frames / pipe.vae.cfg.temporal_down)
+    n_latent = n_ctx + math.ceil(req.n_frames / pipe.geometry.time_factor)
     left = req.n_frames
     for chunk in pipe.frames_stream(req, text, cond, n_latent=n_latent, progress=progress, mark=False):
         drop = min(skip, len(chunk))

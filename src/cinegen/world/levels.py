@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from cinegen.common.errors import InputError
-from cinegen.world.captions import make_captions
+from cinegen.world.captions import _article, make_captions
 from cinegen.world.scene import sample_scene
 from cinegen.world.spec import DIRECTIONS, SceneSpec
 from cinegen.world.vocab import (
@@ -74,7 +74,7 @@ def _rare(rng: np.random.Generator, words: tuple[str, ...]) -> str:
 
 def _np(rng: np.random.Generator, obj) -> str:
     text = f"{_rare(rng, SIZE_WORDS[obj.size])} {_rare(rng, COLOUR_WORDS[obj.colour])} {_rare(rng, SHAPE_WORDS[obj.shape])}"
-    return ("an " if text[0] in "aeiou" else "a ") + text
+    return f"{_article(text)} {text}"
 
 
 def _vp(rng: np.random.Generator, obj) -> str:
