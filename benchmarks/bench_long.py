@@ -143,7 +143,7 @@ def subject_identity(o: ObjectTrack, first: Description, last: Description, last
 def run_consistency(pipe: Pipeline, n: int, seconds: float, window_s: float) -> list[dict[str, Any]]:
     """Minute-long videos: subject identity (a), eval consistency (b), first-vs-last window adherence (c)."""
     items = []
-    fps = float(pipe.defaults["fps"])
+    fps = float(pipe.sampling.fps)
     for i, prompt in enumerate(read_prompts(LONG_PROMPTS)[:n]):
         t0 = time.perf_counter()
         frames = pipe(prompt, seconds=seconds, seed=i, mark=False).frames
@@ -227,7 +227,7 @@ def run_storyboard(pipe: Pipeline, n: int) -> list[dict[str, Any]]:
     """Storyboards: requested cuts found (a), per-shot vs single-shot adherence (b), subject identity (c)."""
     items = []
     for i, board in enumerate(read_storyboards(STORYBOARDS)[:n]):
-        fps = float(board.fps or pipe.defaults["fps"])
+        fps = float(board.fps or pipe.sampling.fps)
         t0 = time.perf_counter()
         with no_watermark():
             frames = np.concatenate(list(storyboard_frames(pipe, board, seed=i, fps=fps)))

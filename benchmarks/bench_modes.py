@@ -111,8 +111,8 @@ class Source:
 def world_source(pipe: Pipeline, seed: int, seconds: float, n_frames: int | None = None) -> Source:
     """A random world scene rendered at the model's default size and fps, with a short caption."""
     spec = sample_scene(seed, duration=seconds)
-    d = pipe.defaults
-    clip = render(spec, int(d["width"]), int(d["height"]), float(d["fps"]), n_frames=n_frames)
+    d = pipe.sampling
+    clip = render(spec, d.width, d.height, d.fps, n_frames=n_frames)
     return Source(spec, clip.frames, make_captions(spec, np.random.default_rng(seed)).short[0])
 
 
@@ -131,7 +131,7 @@ def run_i2v(pipe: Pipeline, n: int, seconds: float, steps: int | None) -> list[d
         src = world_source(pipe, SEED_BASE["i2v"] + i, seconds)
         image = src.frames[0]
         out = pipe(src.prompt, seconds=seconds, image=image, seed=i, steps=steps, mark=False).frames
-        ev = evaluate_video(out, pipe.defaults["fps"], src.prompt)
+        ev = evaluate_video(out, pipe.sampling.fps, src.prompt)
         p = psnr(out[0], image)
         items.append({"prompt": src.prompt, "psnr_first": p, "psnr_pass": p >= PSNR_TARGET,
                       "vae_roundtrip_psnr": psnr(vae_roundtrip(pipe, image), image),
@@ -160,7 +160,7 @@ def summarise_i2v(items: list[dict[str, Any]]) -> dict[str, Any]:
 def run_extend(pipe: Pipeline, n: int, seconds: float, steps: int | None) -> list[dict[str, Any]]:
     """Extend forward and backward: seam ratio (≤ 1.5) and eval consistency of the whole output (≥ 0.95)."""
     items = []
-    fps = pipe.defaults["fps"]
+    fps = pipe.sampling.fps
     for i in range(n):
         src = world_source(pipe, SEED_BASE["extend"] + i, seconds)
         for direction in ("forward", "backward"):
@@ -271,7 +271,7 @@ def run_connect(pipe: Pipeline, n: int, seconds: float, steps: int | None) -> li
     track continuity at the two seams of A + transition + B (`seam_continuity`).
     """
     items = []
-    fps = float(pipe.defaults["fps"])
+    fps = float(pipe.sampling.fps)
     k = round(seconds * fps)  # frames per part: A = [0, k], B = [2k, 3k]
     for i in range(n):
         src = world_source(pipe, SEED_BASE["connect"] + i, 3 * seconds, n_frames=3 * k + 1)
@@ -370,8 +370,8 @@ def run_edit(pipe: Pipeline, n: int, seconds: float, steps: int | None,
     (None: the model's; a source None follows the target), side by side on the same sources: eval of the
     changed attribute (≥ 0.8), track distance (≤ 0.10). seed_offset picks other sources (a split to tune on
     that the reported one never saw)."""
-    fps = float(pipe.defaults["fps"])
-    default = float(pipe.defaults["guidance"])
+    fps = float(pipe.sampling.fps)
+    default = float(pipe.sampling.guidance)
     guidances = tuple((default if tg is None else tg, (default if tg is None else tg) if sg is None else sg)
                       for tg, sg in guidances)
     sources = []  # the same sources, edits and prompts for every setting
@@ -434,7 +434,7 @@ STILL_REPEAT = 3  # describe() keeps tracks of ≥ 2 frames only, so a still is 
 def run_still(pipe: Pipeline, n: int, seconds: float, steps: int | None) -> list[dict[str, Any]]:
     """1-frame outputs vs `seconds` videos of the same prompts and seeds: colour/shape/count (still ≥ video)."""
     items = []
-    fps = float(pipe.defaults["fps"])
+    fps = float(pipe.sampling.fps)
     for i, prompt in enumerate(dev_prompts(n)):
         still = pipe(prompt, seconds=1.0 / fps, seed=i, steps=steps, mark=False).frames
         video = pipe(prompt, seconds=seconds, seed=i, steps=steps, mark=False).frames
@@ -501,13 +501,13 @@ def main() -> None:
         t = time.perf_counter()
         items = run(pipe, n, a.seconds, a.steps)
         wall = time.perf_counter() - t
-        res = {"n": n, "seconds": a.seconds, "steps": a.steps or pipe.defaults["steps"], "model": a.model or "shipped",
+        res = {"n": n, "seconds": a.seconds, "steps": a.steps or pipe.sampling.steps, "model": a.model or "shipped",
                "wall_s": wall, "seconds_per_item": wall / max(1, n), "summary": summarise(items), "items": items,
                "when": time.strftime("%Y-%m-%d %H:%M:%S")}
         report["parts"][name] = res
         print_part(name, res)
     write_report(path, report, t0, model=a.model or "shipped", model_name=pipe.name, load_s=load_s,
-                 size=[pipe.defaults["width"], pipe.defaults["height"]], fps=pipe.defaults["fps"])
+                 size=[pipe.sampling.width, pipe.sampling.height], fps=pipe.sampling.fps)
 
 
 if __name__ == "__main__":

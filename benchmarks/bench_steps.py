@@ -37,7 +37,7 @@ def main() -> None:
     items = items[:: max(1, len(items) // a.limit)][: a.limit]
     pipe = Pipeline.from_pretrained(a.model)
     if a.interval:
-        pipe.defaults["guidance_interval"] = a.interval
+        pipe.sampling = pipe.sampling.replace(guidance_interval=tuple(a.interval))
     rows = []
     for steps in a.steps:
         scores: dict[str, list[float]] = {d: [] for d in DIMENSIONS}
@@ -48,7 +48,7 @@ def main() -> None:
                 if s["value"] is not None:
                     scores[d].append(s["value"])
         row = {"steps": steps, "seconds_per_video": (time.perf_counter() - t0) / len(items), "n": len(items),
-               "guidance": a.guidance or pipe.defaults["guidance"], "interval": list(pipe.guidance_interval)}
+               "guidance": a.guidance or pipe.sampling.guidance, "interval": list(pipe.guidance_interval)}
         row.update({d: float(np.mean(v)) if v else None for d, v in scores.items()})
         row["key_mean"] = float(np.mean([row[d] for d in KEY_DIMS if row[d] is not None]))
         rows.append(row)

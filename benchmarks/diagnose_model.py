@@ -34,9 +34,9 @@ def clip_latents(pipe, world: str, index: int, n_frames: int):
     from cinegen.world.levels import EVAL_SEED, sample_level_scene
 
     seed = EVAL_SEED + 500_000 + index
-    fps = float(pipe.defaults.get("fps", 8.0))
+    fps = float(pipe.sampling.fps)
     spec = sample_level_scene(seed, world, duration=(n_frames - 1) / fps + 0.5)
-    w, h = int(pipe.defaults.get("width", 64)), int(pipe.defaults.get("height", 64))
+    w, h = int(pipe.sampling.width), int(pipe.sampling.height)
     frames = render(spec, w, h, fps, n_frames=n_frames).frames
     caps = make_captions(spec, np.random.default_rng(seed)).long
     with torch.no_grad():

@@ -53,8 +53,8 @@ def test_same_seed_same_video(tiny_pipe):
     (["generate", "a ball", "--steps", "0"], "steps"),
     (["generate", "a ball", "-o", "out.avi"], "cannot write"),
     (["generate", "a ball", "--loop", "--connect", "a.mp4", "--connect", "b.mp4"], "cannot be used together"),
-    (["generate", "a ball", "--strength", "0.5"], "go with --edit"),
-    (["generate", "a ball", "--source-prompt", "a red ball"], "go with --edit"),
+    (["generate", "a ball", "--strength", "0.5"], "go with an edit"),
+    (["generate", "a ball", "--source-prompt", "a red ball"], "go with an edit"),
     (["generate", "a ball", "--edit", "clip.mp4", "--edit-method", "inpaint"], "--edit-method"),
     (["generate", "a ball", "--edit", "clip.mp4", "--strength", "1.5"], "--strength"),
 ])

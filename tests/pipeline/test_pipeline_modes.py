@@ -74,7 +74,7 @@ def test_flowedit_moves_only_what_the_prompts_change(tiny_pipe, monkeypatch):
     with torch.no_grad():
         for prm in tiny_pipe.dit.parameters():
             prm.add_(torch.randn(prm.shape, generator=g) * 0.05)
-    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    monkeypatch.setattr(tiny_pipe, "sampling", tiny_pipe.sampling.replace(memory=True))
     req = tiny_pipe.request("a red ball", seconds=3, seed=1)  # 7 latent frames: several windows
     c, n, h, w = tiny_pipe.latent_shape(req)
     src = torch.randn(c, n, h, w, generator=g)
@@ -121,7 +121,7 @@ def test_long_video_memory_frame(tiny_pipe, monkeypatch):
         return real(x, t, text, mask, frame_pos=frame_pos)
 
     monkeypatch.setattr(tiny_pipe.dit, "forward", spy)
-    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    monkeypatch.setattr(tiny_pipe, "sampling", tiny_pipe.sampling.replace(memory=True))
     mem = torch.stack(list(tiny_pipe.sample_latents(req, "a ball")), dim=1)
     size = tiny_pipe.window[0]
     first = [s for s in seen if s[1] is None]
@@ -146,7 +146,7 @@ def test_memory_from_another_shot(tiny_pipe, monkeypatch):
     with torch.no_grad():
         for prm in tiny_pipe.dit.parameters():
             prm.add_(torch.randn(prm.shape, generator=g) * 0.05)
-    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    monkeypatch.setattr(tiny_pipe, "sampling", tiny_pipe.sampling.replace(memory=True))
     req = tiny_pipe.request("a ball", seconds=1, seed=0)  # one window
     c, n, h, w = tiny_pipe.latent_shape(req)
     memory = torch.randn(c, h, w, generator=g)
@@ -166,7 +166,7 @@ def test_memory_from_another_shot(tiny_pipe, monkeypatch):
 
 
 def test_storyboard_shares_the_first_shot_as_memory(tiny_pipe, monkeypatch):
-    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    monkeypatch.setattr(tiny_pipe, "sampling", tiny_pipe.sampling.replace(memory=True))
     calls = []
     real = tiny_pipe.sample_latents
 

@@ -19,7 +19,7 @@ def _spy_calls(pipe, monkeypatch):
 
 
 def test_cut_to_a_new_framing_continues_the_shot_before(tiny_pipe, monkeypatch):
-    monkeypatch.setitem(tiny_pipe.defaults, "memory", True)
+    monkeypatch.setattr(tiny_pipe, "sampling", tiny_pipe.sampling.replace(memory=True))
     monkeypatch.setenv("CINEGEN_WATERMARK", "0")  # compare output pixels with what was carried
     calls = _spy_calls(tiny_pipe, monkeypatch)
     seen = []

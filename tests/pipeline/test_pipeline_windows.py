@@ -1,6 +1,7 @@
 import pytest
 
-from cinegen.pipeline.windows import plan_conditioned, plan_windows
+from cinegen.pipeline.limits import Geometry
+from cinegen.pipeline.windows import plan, plan_conditioned, plan_windows
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 6, 7, 8, 13, 21, 121])
@@ -43,3 +44,24 @@ def test_plan_follows_the_given_frames():
     for known in ([False] * 7 + [True], [True] * 2 + [False] * 5 + [True], [True] + [False] * 11 + [True]):
         made = sorted(i for w in plan_conditioned(known, 5, 2) for i in w.new)
         assert made == list(range(len(known)))  # every frame planned once (given ones are simply kept)
+
+
+@pytest.mark.parametrize("time_factor", [1, 2, 4, 8])
+@pytest.mark.parametrize("n_frames", [1, 2, 5, 8, 9, 17, 33, 100, 481])
+def test_plan_in_frames_covers_every_frame_once_for_any_time_factor(time_factor, n_frames):
+    """The windows of a video in frames: every output frame is decided by exactly one window's new latent
+    frames, and no window reaches past the latent frames the video needs."""
+    geo = Geometry(time_factor, 8, 16, (1, 2, 2))
+    wins = plan(n_frames, geo, 5, 2)
+    n_latent = geo.latent_frames(n_frames)
+    assert n_latent == 1 + -(-(n_frames - 1) // time_factor) and geo.frames_of(n_latent - 1).stop >= n_frames
+    made = [f for w in wins for i in w.new for f in geo.frames_of(i)]
+    assert made == list(range(geo.frames_of(n_latent - 1).stop))
+    assert all(w.end <= n_latent and w.end - w.start <= 5 for w in wins)
+
+
+def test_plan_with_known_frames_checks_their_count():
+    geo = Geometry(4, 8, 16, (1, 2, 2))
+    assert plan(9, geo, 5, 2, known=[True, False, True]) == plan_conditioned([True, False, True], 5, 2)
+    with pytest.raises(ValueError, match="3 latent frames"):
+        plan(9, geo, 5, 2, known=[True, False])

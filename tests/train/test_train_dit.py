@@ -28,10 +28,10 @@ def test_recipe_end_to_end_and_exact_resume(tmp_path):
     pipe = Pipeline.from_pretrained(tmp_path / "a/model")
     out = pipe("a red ball bouncing", seconds=1, steps=2, expand=False, mark=False)
     assert out.frames.shape == (8, 32, 32, 3)
-    assert pipe.defaults["memory"] is False  # trained without memory batches: windows get no memory frame
+    assert pipe.sampling.memory is False  # trained without memory batches: windows get no memory frame
     mem = dataclasses.replace(cfg, memory_fraction=1.0, steps=2)
     train(mem, tmp_path / "m", progress=False)  # every clip batch a memory batch: trains and exports
-    assert Pipeline.from_pretrained(tmp_path / "m/model").defaults["memory"] is True
+    assert Pipeline.from_pretrained(tmp_path / "m/model").sampling.memory is True
 
 
 def test_memory_batches():

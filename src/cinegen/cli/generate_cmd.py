@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -11,7 +12,6 @@ from rich.console import Console
 
 from cinegen.common.errors import InputError
 from cinegen.pipeline.output import check_output, save_image, signed_output
-from cinegen.pipeline.limits import EDIT_METHODS
 
 err = Console(stderr=True)
 
@@ -21,25 +21,6 @@ def _load(model: Path | None):
 
     with err.status("loading model"):
         return Pipeline.from_pretrained(model)
-
-
-def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (FileNotFoundError, IsADirectoryError, UnidentifiedImageError, OSError) as e:
-        raise InputError(f"cannot read image {path}: {getattr(e, 'strerror', None) or e}") from None
-
-
-def _read_video(path: Path, fps: float) -> np.ndarray:
-    from cinegen.common.video_io import read_video
-
-    frames, _ = read_video(path, fps=fps)
-    if len(frames) == 0:
-        raise InputError(f"video {path} has no frames")
-    return frames
 
 
 def _bar():
@@ -81,77 +62,60 @@ def _stream_to(out: Path, chunks: Iterator[np.ndarray], fps: float, label: bool,
 def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidance, seed, negative_prompt, image,
                  extend, direction, connect, loop, edit, strength, source_prompt, edit_method, storyboard, label, no_expand,
                  verbose) -> None:
-    from cinegen.pipeline import modes
-    from cinegen.pipeline.storyboard import load_storyboard, parse_inline, storyboard_frames
+    from cinegen.pipeline.run import VideoRequest, check, read_image, read_source, run
+    from cinegen.pipeline.storyboard import load_storyboard, parse_inline
 
     t0 = time.perf_counter()
     mode = _mode(image, extend, connect, loop, edit, storyboard)
-    if prompt is None and mode != "storyboard":
-        raise InputError('give a prompt: cinegen generate "a red ball bouncing on a checker floor"')
-    if edit is None and (strength is not None or source_prompt is not None or edit_method != EDIT_METHODS[0]):
-        raise InputError("--strength, --source-prompt and --edit-method go with --edit")
-    if edit_method not in EDIT_METHODS:
-        raise InputError(f"--edit-method must be one of {', '.join(EDIT_METHODS)}, got {edit_method!r}")
-    if strength is not None and not 0 < strength <= 1:
-        raise InputError(f"--strength must be more than 0 and at most 1, got {strength:g}")
     if connect is not None and len(connect) != 2:
         raise InputError(f"--connect takes exactly two videos, got {len(connect)}")
     board = None
     if storyboard is not None:
         board = load_storyboard(storyboard) if Path(storyboard).exists() else parse_inline(storyboard)
+    fields = dict(mode=mode, prompt=prompt, seconds=seconds, fps=fps, width=width, height=height, steps=steps,
+                  guidance=guidance, seed=seed, negative_prompt=negative_prompt or "", expand=not no_expand,
+                  direction=direction, strength=strength, source_prompt=source_prompt, edit_method=edit_method,
+                  storyboard=board)
+    draft = VideoRequest(**fields, **_placeholders(mode))  # every check that needs no model or file, first
     check_output(out)
-    still = _read_image(image) if image is not None else None
+    still = read_image(image) if image is not None else None
     pipe = _load(model)
-    kw = dict(fps=fps, width=width, height=height, steps=steps, guidance=guidance, seed=seed,
-              negative_prompt=negative_prompt)
-    if mode != "storyboard":  # check every field before the expensive part
-        pipe.request(prompt, seconds=seconds, **kw)
-    the_fps = fps or (board.fps if board and board.fps else None) or pipe.defaults["fps"]
-    expand = not no_expand
-    encoded = prompt
+    check(pipe, draft)
+    the_fps = draft.fps_for(pipe)  # given videos are read at the fps the output will have
+    if still is not None:
+        w, h = width or pipe.sampling.width, height or pipe.sampling.height
+        if still.shape[:2] != (h, w):
+            err.print(f"note: the {still.shape[1]}×{still.shape[0]} image is resized and centre-cropped to {w}×{h}")
+    source = extend or edit or (connect[0] if connect else None)
+    req = replace(draft, image=still, video=read_source(source, the_fps) if source else None,
+                  video_b=read_source(connect[1], the_fps) if connect else None)
     # the file appears only once it is written and signed (pipeline/output.py signed_output)
     with _bar() as bar, signed_output(out, prompt or "", pipe.name) as target:
         task = bar.add_task("sampling", total=None)
         progress = lambda i, n: bar.update(task, completed=i, total=n)  # noqa: E731
-        if mode in ("text", "image"):
-            if still is not None:
-                w, h = width or pipe.defaults["width"], height or pipe.defaults["height"]
-                if still.shape[:2] != (h, w):
-                    err.print(f"note: the {still.shape[1]}×{still.shape[0]} image is resized and centre-cropped to {w}×{h}")
-            req, encoded, cond = pipe.prepare(prompt, expand=expand, image=still, seconds=seconds, **kw)
-            n = _stream_to(target, pipe.frames_stream(req, encoded, cond, progress=progress), req.fps, label, bar, task)
-        elif mode == "storyboard":
-            n = _stream_to(target, storyboard_frames(pipe, board, seed=seed, expand=expand, progress=progress,
-                                                  **{k: v for k, v in kw.items() if k != "seed"}),
-                           the_fps, label, bar, task)
-        else:
-            kw2 = {**kw, "fps": the_fps}
-            if mode == "extend":
-                res = modes.extend(pipe, prompt, _read_video(extend, the_fps), direction=direction,
-                                   seconds=seconds or 2.0, expand=expand, progress=progress, **kw2)
-            elif mode == "connect":
-                res = modes.connect(pipe, prompt, _read_video(connect[0], the_fps), _read_video(connect[1], the_fps),
-                                    seconds=seconds or 2.0, expand=expand, progress=progress, **kw2)
-            elif mode == "loop":
-                res = modes.loop(pipe, prompt, seconds=seconds or pipe.defaults["seconds"], expand=expand,
-                                 progress=progress, **kw2)
-            else:
-                res = modes.edit(pipe, prompt, _read_video(edit, the_fps), strength=strength, source_prompt=source_prompt,
-                                 method=edit_method, expand=expand, progress=progress, **kw2)
-            encoded = res.encoded_prompt
-            n = _stream_to(target, iter([res.frames]), res.fps, label, bar, task)
+        gen = run(pipe, req, progress=progress)
+        n = _stream_to(target, gen.chunks, gen.fps, label, bar, task)
     if verbose:
-        err.print(f"prompt sent to the text encoder: {encoded}")
+        err.print(f"prompt sent to the text encoder: {gen.encoded_prompt}")
         err.print(f"total {time.perf_counter() - t0:.2f}s")
-    typer.echo(f"wrote {out} ({n} frames, {n / the_fps:.2f} s at {the_fps:g} fps)")
+    typer.echo(f"wrote {out} ({n} frames, {n / gen.fps:.2f} s at {gen.fps:g} fps)")
+
+
+def _placeholders(mode: str) -> dict:
+    """Stand-ins for the inputs a mode needs, so its request can be checked before the files are read."""
+    one = np.zeros((1, 1, 1, 3), np.uint8)
+    return {"image": one[0] if mode == "image" else None, "video": one if mode in ("extend", "edit", "connect") else None,
+            "video_b": one if mode == "connect" else None}
 
 
 def run_image(prompt, out, model, width, height, steps, guidance, seed, negative_prompt, no_expand, verbose) -> None:
+    from cinegen.pipeline.run import VideoRequest, run
+
+    req = VideoRequest(mode="still", prompt=prompt, width=width, height=height, steps=steps, guidance=guidance,
+                       seed=seed, negative_prompt=negative_prompt or "", expand=not no_expand)
     check_output(out, image=True)
     pipe = _load(model)
-    fps = pipe.defaults["fps"]
-    result = pipe(prompt, seconds=1.0 / fps, fps=fps, width=width, height=height, steps=steps, guidance=guidance,
-                  seed=seed, negative_prompt=negative_prompt, expand=not no_expand)
+    result = run(pipe, req).result(prompt)
     if verbose:
         err.print(f"prompt sent to the text encoder: {result.encoded_prompt}")
     save_image(result.frames[0], out, prompt=result.prompt, model_id=pipe.name)

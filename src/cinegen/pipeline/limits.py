@@ -24,6 +24,11 @@ def edit_strength(method: str, strength: float | None = None) -> float:
     return EDIT_STRENGTH if method == "flowedit" else SDEDIT_STRENGTH
 
 
+def context_frames(time_factor: int) -> int:
+    """The fewest frames a given video may have (extend, connect): an image latent and one group."""
+    return 1 + time_factor
+
+
 @dataclass(frozen=True)
 class Geometry:
     """What a checkpoint's VAE and DiT fix about sizes, read from the loaded model (Pipeline.geometry)."""
@@ -37,6 +42,17 @@ class Geometry:
     def side_multiple(self) -> tuple[int, int]:
         """(height, width) multiples a generated frame must have: a whole number of tokens each way."""
         return self.space_factor * self.patch[1], self.space_factor * self.patch[2]
+
+    def latent_frames(self, n_frames: int) -> int:
+        """Latent frames that cover n_frames: T = 1 + f·k frames ↔ 1 + k latent frames."""
+        return 1 + math.ceil((n_frames - 1) / self.time_factor)
+
+    def frames_of(self, latent: int) -> range:
+        """The frames latent frame `latent` stands for: frame 0 alone (the causal VAE's image frame), then
+        f frames each."""
+        if latent == 0:
+            return range(0, 1)
+        return range(1 + self.time_factor * (latent - 1), 1 + self.time_factor * latent)
 
     def unit(self, n: int) -> int:
         """The largest 1 + f·k not above n (frames a whole number of latent frames stand for)."""
@@ -69,7 +85,7 @@ class Request:
     @property
     def n_latent_frames(self) -> int:
         """Latent frames that cover n_frames: T = 1 + f·k frames ↔ 1 + k latent frames."""
-        return 1 + math.ceil((self.n_frames - 1) / self._geometry().time_factor)
+        return self._geometry().latent_frames(self.n_frames)
 
     @property
     def gen_size(self) -> tuple[int, int]:

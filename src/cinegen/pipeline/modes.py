@@ -23,17 +23,14 @@ from cinegen.common.errors import InputError
 from cinegen.common.seed import generator
 from cinegen.flow import cfg_velocity, sample_euler, time_grid
 from cinegen.pipeline.inputs import fit_video
-from cinegen.pipeline.limits import EDIT_METHODS, edit_strength
+from cinegen.pipeline.limits import EDIT_METHODS, context_frames, edit_strength
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
 
 # Context sizes in latent groups of the model's time factor f (Pipeline.geometry): with f = 4, a given video's
-# fewest frames are 5 (an image latent and one group; storyboard cuts use as many), extend forward puts at most
-# its last 9 frames (3 latent frames) before new ones, and at most its first 8 (2 groups) go after new ones.
-# Connect keeps (A, B) to (1 + f, 2f) so A's 2 latents + 2 s of new + B's 2 stay one window of 8.
-def context_frames(f: int) -> int:
-    return 1 + f
-
-
+# fewest frames are 5 (limits.context_frames: an image latent and one group; storyboard cuts use as many),
+# extend forward puts at most its last 9 frames (3 latent frames) before new ones, and at most its first 8
+# (2 groups) go after new ones. Connect keeps (A, B) to (1 + f, 2f) so A's 2 latents + 2 s of new + B's 2
+# stay one window of 8.
 PREFIX_GROUPS = 2  # + the image latent: three latent frames (measured: forward seam ratio 1.45 → 1.3 against two)
 SUFFIX_GROUPS = 2
 SEAM_FADE = 8  # new frames over which a given video's VAE error at a seam fades out (_carry)
@@ -272,7 +269,7 @@ def edit(pipe: Pipeline, prompt: str, video: np.ndarray, strength: float | None 
         raise InputError(f"strength must be in (0, 1], got {strength}")
     _check_video(video, "the video to edit")
     t0 = time.perf_counter()
-    kw.setdefault("fps", pipe.defaults["fps"])
+    kw["fps"] = kw.get("fps") or pipe.sampling.fps
     # the VAE works in units of 1 + f·k frames: pad with the last frame, edit, cut back (the source's length)
     n = len(video)
     padded = pipe.geometry.unit(n + pipe.geometry.time_factor - 1)

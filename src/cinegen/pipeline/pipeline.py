@@ -24,14 +24,13 @@ from cinegen.common.seed import generator
 from cinegen.dit import DiT, DiTConfig
 from cinegen.flow import cfg_velocity, sample_euler, sample_flowedit, shift_for_tokens, time_grid
 from cinegen.pipeline.limits import Geometry, Request, check_request
+from cinegen.pipeline.sampling_config import SamplingConfig
 from cinegen.pipeline.windows import plan_conditioned
 from cinegen.text import TextEncoder
 from cinegen.vae import VAEConfig, VideoVAE
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "model"
-# What a checkpoint without a "sampling" section gets.
 MEMORY_GAP = 5  # latent positions between the memory frame and a window (trained 1..9: tasks.MAX_MEMORY_GAP)
-SAMPLING_DEFAULTS = {"width": 64, "height": 64, "fps": 8.0, "seconds": 2.0, "steps": 20, "guidance": 4.0}
 
 ProgressFn = Callable[[int, int], None]
 
@@ -108,7 +107,7 @@ class Pipeline:
         self.text = text
         self.config = config
         self.name = config.get("name", "cinegen")
-        self.defaults = {**SAMPLING_DEFAULTS, **config.get("sampling", {})}
+        self.sampling = SamplingConfig.from_dict(config.get("sampling", {}), f"{self.name}'s config.json")
         self.stats: dict[str, float] = {}  # seconds per stage, summed over calls (benchmarks read it)
 
     def _timed(self, stage: str, t0: float) -> None:
@@ -150,16 +149,20 @@ class Pipeline:
     # ---------------------------------------------------------------- pieces
     def request(self, prompt: str, **kw) -> Request:
         """Fill unset fields from the checkpoint's sampling defaults, then validate."""
-        vals = {k: (kw.get(k) if kw.get(k) is not None else self.defaults[k]) for k in SAMPLING_DEFAULTS}
+        s = self.sampling
+
+        def get(key: str, default):
+            return kw[key] if kw.get(key) is not None else default
+
         return check_request(
             prompt,
-            vals["seconds"],
-            vals["fps"],
-            vals["width"],
-            vals["height"],
-            vals["steps"],
-            vals["guidance"],
-            kw.get("seed") if kw.get("seed") is not None else 0,
+            get("seconds", s.seconds),
+            get("fps", s.fps),
+            get("width", s.width),
+            get("height", s.height),
+            get("steps", s.steps),
+            get("guidance", s.guidance),
+            get("seed", 0),
             kw.get("negative_prompt") or "",
             geometry=self.geometry,
         )
@@ -209,21 +212,17 @@ class Pipeline:
     @property
     def guidance_interval(self) -> tuple[float, float]:
         """Noise levels t where guidance applies (the checkpoint's choice; outside it, half-cost steps)."""
-        lo, hi = self.defaults.get("guidance_interval", (0.0, 1.0))
-        return float(lo), float(hi)
+        return self.sampling.guidance_interval
 
     def sampling_shift(self, n_tokens: int) -> float:
         """The time shift of the sampling grid: the training one for this many tokens, times the checkpoint's
         `shift_scale` (> 1 spends more of the steps at high noise, where the layout is decided)."""
-        scale = float(self.defaults.get("shift_scale", 1.0))
-        if not scale > 0:
-            raise CheckpointError(f"{self.name}: sampling shift_scale must be positive, not {scale}")
-        return shift_for_tokens(n_tokens) * scale
+        return shift_for_tokens(n_tokens) * self.sampling.shift_scale
 
     @property
     def window(self) -> tuple[int, int]:
         """(latent frames per window, clean context frames carried between windows)."""
-        return int(self.defaults.get("window", 5)), int(self.defaults.get("context", 2))
+        return self.sampling.window, self.sampling.context
 
     @torch.no_grad()
     def sample_latents(
@@ -306,7 +305,7 @@ class Pipeline:
         before the window; it carries the subjects' look from the start of the video to every window,
         at the cost of one extra latent frame per window. Other models get the window unchanged.
         """
-        if not self.defaults.get("memory"):
+        if not self.sampling.memory:
             return x, given, mask, None
         if memory is not None:
             first = memory.to(self.device)[None, :, None]
@@ -401,6 +400,12 @@ class Pipeline:
         frames = np.concatenate(list(self.frames_stream(req, text, cond, progress=progress, mark=mark)))
         timings = {"prepare": t1 - t0, "sample_decode": time.perf_counter() - t1}
         return GenerationResult(frames, req.fps, req.prompt, text, req.seed, req.steps, timings)
+
+    def generate(self, request, progress: ProgressFn | None = None, mark: bool = True) -> GenerationResult:
+        """Any mode from a `VideoRequest` (pipeline/run.py), as the CLI and the server run it."""
+        from cinegen.pipeline.run import run
+
+        return run(self, request, progress, mark).result(request.prompt or "")
 
     def prepare(self, prompt: str, expand: bool = True, image: np.ndarray | None = None,
                 **kw) -> tuple[Request, str, Condition | None]:

@@ -134,7 +134,7 @@ def load_storyboard(path: str | Path) -> Storyboard:
     return parse_storyboard(text, source=str(path))
 
 
-def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = True, progress=None,
+def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = True, progress=None, mark: bool = True,
                       **kw) -> Iterator[np.ndarray]:
     """Frame chunks shot after shot, joined by hard cuts.
 
@@ -148,14 +148,16 @@ def storyboard_frames(pipe, board: Storyboard, seed: int = 0, expand: bool = Tru
     subjects at the cut are the very objects just seen, only framed anew. A cut between two shots of
     the same framing is a jump in time: a new take beside the memory frame, so the cut shows.
     """
-    fps = kw.pop("fps", None) or board.fps or pipe.defaults["fps"]
-    marker = pipe.marker((repr(board), seed, expand, sorted(kw.items()), fps))
+    fps = kw.pop("fps", None) or board.fps or pipe.sampling.fps
+    reqs = [pipe.request(board.scene_prompt(shot), seconds=shot.seconds, fps=fps, seed=seed + k, **kw)
+            for k, shot in enumerate(board.shots)]
+    # the checked requests, every default filled in: the same video however the defaults were given
+    marker = pipe.marker((repr(board), expand, reqs)) if mark else None
     sent = 0
     memory = None
     n_tail = context_frames(pipe.geometry.time_factor)
     tail = None  # the last n_tail frames of the shot before, wide view, at the generated size
-    for k, shot in enumerate(board.shots):
-        req = pipe.request(board.scene_prompt(shot), seconds=shot.seconds, fps=fps, seed=seed + k, **kw)
+    for k, (shot, req) in enumerate(zip(board.shots, reqs)):
         text = pipe.expand(req.prompt, req.seed) if expand else req.prompt
         if tail is not None and shot.framing != board.shots[k - 1].framing:
             stream = _continued(pipe, req, text, tail, memory, progress)

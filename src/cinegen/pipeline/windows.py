@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cinegen.pipeline.limits import Geometry
+
 
 @dataclass(frozen=True)
 class Window:
@@ -26,6 +28,19 @@ class Window:
         if self.backward:
             return range(self.start, self.end - self.n_context)
         return range(self.start + self.n_context, self.end)
+
+
+def plan(n_frames: int, geometry: Geometry, window: int, context: int,
+         known: Sequence[bool] | None = None) -> list[Window]:
+    """The windows that make an `n_frames`-frame video under a model's geometry: its latent frames
+    (geometry.latent_frames), windows of `window` latent frames carrying `context` from one to the next.
+    `known` marks the latent frames given clean (one per latent frame; plan_conditioned's rules)."""
+    n_latent = geometry.latent_frames(n_frames)
+    if known is None:
+        return plan_windows(n_latent, window, context)
+    if len(known) != n_latent:
+        raise ValueError(f"known has {len(known)} entries for {n_latent} latent frames")
+    return plan_conditioned(known, window, context)
 
 
 def plan_windows(n_latent: int, window: int, context: int, backward: bool = False) -> list[Window]:

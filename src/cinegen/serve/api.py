@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cinegen.common.atomic import atomic_path
 from cinegen.common.errors import InputError
 from cinegen.pipeline.limits import EDIT_STRENGTH
+from cinegen.pipeline.run import NEW_SECONDS
 from cinegen.serve import outputs as O
 from cinegen.serve.config import ServeConfig
 from cinegen.serve.errors import ApiError, bad_request, not_found
@@ -49,7 +50,6 @@ from cinegen.serve.store import ACTIVE, JobStore
 STATIC = Path(__file__).resolve().parent / "static"
 POLL_AFTER_MS = "500"  # the openai client's poll loop waits this long between status calls
 QUEUE_RETRY_AFTER = 5
-CONTEXT_FRAMES = 5  # an extension needs at least this many source frames (pipeline.modes.CONTEXT_FRAMES)
 
 
 class RateLimiter:
@@ -223,35 +223,38 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
             raise bad_request("input_reference[image_url] is not valid base64", "input_reference[image_url]") from None
         return read_image(UploadFile(io.BytesIO(raw)), job_id, "input_reference[image_url]")
 
-    def source_video(key_id: str, job_id: str, video: UploadFile | None, video_ref: str | None) -> dict:
-        """A completed video of this key, or an uploaded one, copied under the new job: path, size, fps."""
+    def source_video(key_id: str, job_id: str, video: UploadFile | None, video_ref: str | None,
+                     param: str = "video") -> dict:
+        """A completed video of this key, or an uploaded one, copied under the new job: path, size, fps.
+        `param` names the form field (a job with two sources keeps them apart by it)."""
+        tag = "" if param == "video" else f"-{param}"
         from cinegen.common.video_io import probe_video
 
         if video_ref:
-            row = own_job(video_ref, key_id, "video[id]")
+            row = own_job(video_ref, key_id, f"{param}[id]")
             if row["status"] != "completed":
-                raise bad_request(f"video '{video_ref}' is {row['status']}, not completed", "video[id]",
+                raise bad_request(f"video '{video_ref}' is {row['status']}, not completed", f"{param}[id]",
                                   "video_not_ready")
             src = O.variant_path(cfg.outputs, row["id"], "video")
             if (row["expires_at"] and row["expires_at"] <= time.time()) or not src.exists():
-                raise bad_request(f"video '{video_ref}' has expired", "video[id]", "video_expired")
-            rel = f"uploads/{job_id}.mp4"
+                raise bad_request(f"video '{video_ref}' has expired", f"{param}[id]", "video_expired")
+            rel = f"uploads/{job_id}{tag}.mp4"
             with atomic_path(cfg.data / rel) as tmp:
                 shutil.copyfile(src, tmp)
             w, h = (int(v) for v in row["size"].split("x"))
             return {"source": rel, "width": w, "height": h, "fps": json.loads(row["params"])["fps"],
                     "seconds": float(row["seconds"])}
         if video is None or not getattr(video, "filename", None):
-            raise bad_request("video is required: upload a file as `video` or give `video[id]` of a completed video",
-                              "video", "missing_required_parameter")
+            raise bad_request(f"{param} is required: upload a file as `{param}` or give `{param}[id]` of a completed "
+                              "video", param, "missing_required_parameter")
         suffix = Path(video.filename).suffix.lower()[:8] or ".mp4"
-        rel = f"uploads/{job_id}{suffix}"
+        rel = f"uploads/{job_id}{tag}{suffix}"
         save_upload(video, cfg.data / rel)
         try:
             meta = probe_video(cfg.data / rel)
         except InputError as e:
             (cfg.data / rel).unlink(missing_ok=True)
-            raise bad_request(f"video: {e}", "video", "invalid_video") from None
+            raise bad_request(f"{param}: {e}", param, "invalid_video") from None
         return {"source": rel, "width": meta.width, "height": meta.height, "fps": min(60.0, max(1.0, meta.fps)),
                 "seconds": meta.duration, "frames": meta.frames}
 
@@ -281,8 +284,10 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
         guidance: Optional[float] = Form(None), fps: Optional[float] = Form(None),
         negative_prompt: Optional[str] = Form(None),
         storyboard: Optional[str] = Form(None, description="YAML/JSON storyboard or '4s: shot | 3s close-up: shot'"),
+        loop: Optional[bool] = Form(None, description="a seamless loop: the last frame flows into the first"),
     ) -> dict:
-        """Text-to-video; image-to-video with `input_reference`; a multi-shot video with `storyboard`."""
+        """Text-to-video; image-to-video with `input_reference`; a multi-shot video with `storyboard`; a seamless
+        loop with `loop`."""
         info.check_model(model)
         if input_reference_file:
             raise bad_request("file ids are not supported here: upload the image as input_reference",
@@ -290,16 +295,18 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
         has_image = input_reference is not None or bool(input_reference_url)
         if storyboard and has_image:
             raise bad_request("give either a storyboard or an input_reference, not both", "storyboard")
+        if loop and (storyboard or has_image):
+            raise bad_request("a loop takes neither a storyboard nor an input_reference", "loop")
         w, h = parse_size(size, info)
         board = parse_storyboard_field(storyboard) if storyboard else None
-        secs = board.seconds if board else parse_seconds(seconds, info.defaults["seconds"])
+        secs = board.seconds if board else parse_seconds(seconds, info.sampling.seconds)
         first_prompt = board.shot_prompt(board.shots[0]) if board else prompt
         fps = fps if fps is not None else (board.fps if board and board.fps else None)
         params = sampling_params(info, first_prompt, secs, w, h, fps=fps, steps=steps, guidance=guidance, seed=seed,
                                  negative_prompt=negative_prompt)
         check_queue(key_id)
         job_id = store.new_id()
-        params["mode"] = "storyboard" if board else ("image" if has_image else "text")
+        params["mode"] = "storyboard" if board else ("image" if has_image else ("loop" if loop else "text"))
         if board:
             params["storyboard"] = storyboard
         elif input_reference is not None:
@@ -337,7 +344,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
         store.delete_job(video_id, key_id)
         if row["status"] not in ACTIVE:
             O.remove_job_files(cfg.outputs, video_id)
-            remove_uploads(cfg.uploads, video_id)
+            O.remove_uploads(cfg.uploads, video_id)
             store.mark_cleaned(video_id)
         return {"id": video_id, "object": "video.deleted", "deleted": True}
 
@@ -398,15 +405,48 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
             w, h = size_for(size, src)
             params = sampling_params(info, prompt, new, w, h, fps=fps or src["fps"], steps=steps, guidance=guidance,
                                      seed=seed, negative_prompt=negative_prompt)
-            if src.get("frames", CONTEXT_FRAMES) < CONTEXT_FRAMES:
-                raise bad_request(f"video has {src['frames']} frames; an extension needs at least {CONTEXT_FRAMES}",
-                                  "video")
+            if src.get("frames", info.context_frames) < info.context_frames:
+                raise bad_request(f"video has {src['frames']} frames; an extension needs at least "
+                                  f"{info.context_frames}", "video")
         except ApiError:
-            remove_uploads(cfg.uploads, job_id)
+            O.remove_uploads(cfg.uploads, job_id)
             raise
         params.update(mode="extend", source=src["source"], direction=direction)
         return new_job(key_id, prompt=prompt, seconds=src["seconds"] + new, params=params,
                        remixed_from=video_ref or None, job_id=job_id)
+
+    @app.post("/v1/videos/connections", response_model=Video, tags=["videos"], **R)
+    def connect_videos(
+        key_id: str = Depends(auth),
+        prompt: str = Form(...),
+        seconds: Optional[str] = Form(None, description=f"length of the transition (default {NEW_SECONDS:g})"),
+        video_a: Optional[UploadFile] = File(None, description="the video the transition starts from"),
+        video_a_ref: Optional[str] = Form(None, alias="video_a[id]", description="or the id of a completed video"),
+        video_b: Optional[UploadFile] = File(None, description="the video the transition leads into"),
+        video_b_ref: Optional[str] = Form(None, alias="video_b[id]", description="or the id of a completed video"),
+        size: Optional[str] = Form(None), fps: Optional[float] = Form(None),
+        seed: Optional[int] = Form(None), steps: Optional[int] = Form(None),
+        guidance: Optional[float] = Form(None), negative_prompt: Optional[str] = Form(None),
+    ) -> dict:
+        """A transition that starts on A's last frame and ends on B's first (cinegen's own; not in OpenAI's API)."""
+        new = parse_seconds(seconds, NEW_SECONDS)
+        check_queue(key_id)
+        job_id = store.new_id()
+        try:
+            a = source_video(key_id, job_id, video_a, video_a_ref, "video_a")
+            b = source_video(key_id, job_id, video_b, video_b_ref, "video_b")
+            w, h = size_for(size, a)
+            params = sampling_params(info, prompt, new, w, h, fps=fps or a["fps"], steps=steps, guidance=guidance,
+                                     seed=seed, negative_prompt=negative_prompt)
+            for name, src in (("video_a", a), ("video_b", b)):
+                if src.get("frames", info.context_frames) < info.context_frames:
+                    raise bad_request(f"{name} has {src['frames']} frames; a transition needs at least "
+                                      f"{info.context_frames}", name)
+        except ApiError:
+            O.remove_uploads(cfg.uploads, job_id)
+            raise
+        params.update(mode="connect", source=a["source"], source_b=b["source"])
+        return new_job(key_id, prompt=prompt, seconds=new + 2 / params["fps"], params=params, job_id=job_id)
 
     @app.post("/v1/videos/edits", response_model=Video, tags=["videos"], **R)
     def edit_video(
@@ -433,7 +473,7 @@ def create_app(cfg: ServeConfig, info: ModelInfo, store: JobStore | None = None)
             params = sampling_params(info, prompt, src["seconds"], w, h, fps=src["fps"], steps=steps,
                                      guidance=guidance, seed=seed, negative_prompt=negative_prompt)
         except ApiError:
-            remove_uploads(cfg.uploads, job_id)
+            O.remove_uploads(cfg.uploads, job_id)
             raise
         params.update(mode="edit", source=src["source"], strength=strength, source_prompt=source_prompt)
         return new_job(key_id, prompt=prompt, seconds=src["seconds"], params=params,
@@ -482,11 +522,6 @@ def check_strength(strength: float | None) -> float:
     if not (math.isfinite(strength) and 0 < strength <= 1):
         raise bad_request(f"strength must be more than 0 and at most 1, got {strength}", "strength")
     return float(strength)
-
-
-def remove_uploads(uploads: Path, job_id: str) -> None:
-    for p in uploads.glob(f"{job_id}.*"):
-        p.unlink(missing_ok=True)
 
 
 def provenance_report(path: Path) -> dict:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from cinegen.common.errors import CheckpointError, InputError
 from cinegen.pipeline import limits as L
+from cinegen.pipeline.sampling_config import SamplingConfig
 from cinegen.serve.errors import bad_request
 
 # Names the OpenAI Videos API used; old code sends them, and they all mean the served model.
 SORA_ALIASES = ("sora-2", "sora-2-pro", "sora-2-2025-10-06", "sora-2-pro-2025-10-06", "sora-2-2025-12-08")
-MODES = ("text", "image", "extend", "edit", "storyboard")
 SIZE_RE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
 # The first word of a check_request message names the field; the API reports it as `param`.
 FIELD_OF_MESSAGE = {"prompt": "prompt", "negative": "negative_prompt", "width": "size", "height": "size",
@@ -27,30 +27,41 @@ FIELD_OF_MESSAGE = {"prompt": "prompt", "negative": "negative_prompt", "width": 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What the API needs to know about the served model, read without loading it."""
+    """What the API needs to know about the served model, read from its config.json without loading weights."""
 
     name: str
-    defaults: dict = field(default_factory=dict)  # width, height, fps, seconds, steps, guidance
-
-    def __post_init__(self) -> None:
-        missing = {"width", "height", "fps", "seconds", "steps", "guidance"} - set(self.defaults)
-        if missing:
-            raise CheckpointError(f"model defaults lack {', '.join(sorted(missing))}")
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    time_factor: int = 4  # the VAE's: a given video needs at least 1 + this many frames to be extended
 
     @classmethod
     def from_dir(cls, path: Path | None) -> "ModelInfo":
         from cinegen.common.checkpoint import load_config
-        from cinegen.pipeline.pipeline import DEFAULT_MODEL_DIR, SAMPLING_DEFAULTS
+        from cinegen.pipeline.pipeline import DEFAULT_MODEL_DIR
+        from cinegen.vae import VAEConfig
 
         folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
         if not (folder / "config.json").exists():
             raise CheckpointError(f"no model at {folder}: pass --model DIR (a folder with config.json)")
         config = load_config(folder)
-        return cls(config.get("name", "cinegen"), {**SAMPLING_DEFAULTS, **config.get("sampling", {})})
+        try:
+            time_factor = VAEConfig.from_dict(config["vae"]).temporal_down
+        except (KeyError, TypeError, ValueError) as e:
+            raise CheckpointError(f"{folder / 'config.json'}: bad VAE config ({e})") from None
+        return cls(config.get("name", "cinegen"), SamplingConfig.from_dict(config.get("sampling", {})), time_factor)
+
+    @property
+    def defaults(self) -> dict:
+        """The sampling defaults as the API reports them (/health)."""
+        return self.sampling.to_dict()
+
+    @property
+    def context_frames(self) -> int:
+        """The fewest frames a video to extend may have."""
+        return L.context_frames(self.time_factor)
 
     @property
     def default_size(self) -> str:
-        return f"{self.defaults['width']}x{self.defaults['height']}"
+        return f"{self.sampling.width}x{self.sampling.height}"
 
     def check_model(self, model: str | None) -> None:
         if model is not None and model != self.name and model not in SORA_ALIASES:
@@ -62,7 +73,7 @@ def parse_size(size: str | None, info: ModelInfo) -> tuple[int, int]:
     """'WIDTHxHEIGHT' → (width, height). Any size within the limits is made exactly (generated at the next
     multiple of 16 and centre-cropped); anything else is a 400 naming what the model can make."""
     if size is None or size == "":
-        return int(info.defaults["width"]), int(info.defaults["height"])
+        return info.sampling.width, info.sampling.height
     m = SIZE_RE.match(size)
     can = (f"this model makes any WIDTHxHEIGHT with each side from {L.MIN_SIDE} to {L.MAX_SIDE} pixels "
            f"(its default is {info.default_size})")
@@ -99,11 +110,11 @@ def sampling_params(info: ModelInfo, prompt: str, seconds: float, width: int, he
                     steps: int | None, guidance: float | None, seed: int | None, negative_prompt: str | None,
                     allow_empty_prompt: bool = False) -> dict:
     """Every sampling field filled from the model's defaults and checked; a bad one is a 400 naming it."""
-    d = info.defaults
+    d = info.sampling
     vals = {
-        "fps": float(d["fps"]) if fps is None else fps,
-        "steps": int(d["steps"]) if steps is None else steps,
-        "guidance": float(d["guidance"]) if guidance is None else guidance,
+        "fps": d.fps if fps is None else fps,
+        "steps": d.steps if steps is None else steps,
+        "guidance": d.guidance if guidance is None else guidance,
         "seed": new_seed() if seed is None else seed,
         "negative_prompt": negative_prompt or "",
     }

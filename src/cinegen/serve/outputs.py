@@ -97,3 +97,10 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def remove_uploads(uploads: Path, job_id: str) -> None:
+    """A job's uploaded or copied sources: its one (`ID.ext`) or its named ones (`ID-video_a.ext`, connect)."""
+    for pattern in (f"{job_id}.*", f"{job_id}-*"):
+        for p in uploads.glob(pattern):
+            p.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ import threading
 import time
 
 from cinegen.serve.config import ServeConfig
-from cinegen.serve.outputs import remove_job_files
+from cinegen.serve.outputs import remove_job_files, remove_uploads
 from cinegen.serve.store import JobStore
 from cinegen.serve.worker import worker_name
 
@@ -51,8 +51,7 @@ def clean(store: JobStore, cfg: ServeConfig) -> int:
     ids = store.to_clean()
     for job_id in ids:
         remove_job_files(cfg.outputs, job_id)
-        for p in cfg.uploads.glob(f"{job_id}.*"):
-            p.unlink(missing_ok=True)
+        remove_uploads(cfg.uploads, job_id)
         store.mark_cleaned(job_id)
     return len(ids)
 

@@ -98,13 +98,6 @@ class Lease:
 # ---------------------------------------------------------------------------- generation
 
 
-def _read_image(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB"), dtype=np.uint8)
-
-
 def _storyboard_progress(progress: Callable[[int, int], None], n_shots: int) -> Callable[[int, int], None]:
     """Each shot reports its own 0..n; a drop in `i` means the next shot started."""
     state = {"shot": 0, "last": 0.0}
@@ -119,36 +112,35 @@ def _storyboard_progress(progress: Callable[[int, int], None], n_shots: int) -> 
     return cb
 
 
-def generate(pipe, params: dict, prompt: str, data: Path, progress: Callable[[int, int], None]
-             ) -> tuple[np.ndarray, float]:
-    """Run one job's mode on the pipeline: (frames (T, H, W, 3) uint8, fps)."""
-    from cinegen.common.video_io import read_video
-    from cinegen.pipeline import modes
+def job_request(params: dict, prompt: str, data: Path):
+    """A job's stored fields as the pipeline's typed request, its files read as the CLI reads them."""
+    from cinegen.pipeline.run import VideoRequest, read_image, read_source
 
     mode = params["mode"]
-    kw = {k: params[k] for k in ("fps", "width", "height", "steps", "guidance", "seed", "negative_prompt")}
-    if mode in ("text", "image"):
-        image = _read_image(data / params["image"]) if mode == "image" else None
-        res = pipe(prompt, seconds=params["seconds"], image=image, progress=progress, **kw)
-        return res.frames, res.fps
-    if mode == "storyboard":
-        from cinegen.pipeline.storyboard import storyboard_frames
+    fps = params.get("fps")
+    source = read_source(data / params["source"], fps) if params.get("source") else None
+    return VideoRequest(
+        mode=mode, prompt=prompt if mode != "storyboard" else None, seconds=params.get("seconds"), fps=fps,
+        width=params.get("width"), height=params.get("height"), steps=params.get("steps"),
+        guidance=params.get("guidance"), seed=params.get("seed", 0), negative_prompt=params.get("negative_prompt") or "",
+        image=read_image(data / params["image"]) if params.get("image") else None,
+        video=source, video_b=read_source(data / params["source_b"], fps) if params.get("source_b") else None,
+        direction=params.get("direction", "forward"), strength=params.get("strength"),
+        source_prompt=params.get("source_prompt"),
+        storyboard=_parse_board(params["storyboard"]) if mode == "storyboard" else None,
+    )
 
-        board = _parse_board(params["storyboard"])
-        seed = kw.pop("seed")
-        cb = _storyboard_progress(progress, len(board.shots))
-        frames = np.concatenate(list(storyboard_frames(pipe, board, seed=seed, progress=cb, **kw)))
-        return frames, kw["fps"]
-    source, _ = read_video(data / params["source"])
-    if mode == "extend":
-        res = modes.extend(pipe, prompt, source, direction=params.get("direction", "forward"),
-                           seconds=params["seconds"], progress=progress, **kw)
-    elif mode == "edit":  # keeps the source's length (modes.edit pads to whole latent frames and cuts back)
-        res = modes.edit(pipe, prompt, source, strength=params.get("strength"), source_prompt=params.get("source_prompt"),
-                         progress=progress, **kw)
-    else:
-        raise CinegenError(f"unknown mode {mode!r}")
-    return res.frames, res.fps
+
+def generate(pipe, params: dict, prompt: str, data: Path, progress: Callable[[int, int], None]
+             ) -> tuple[np.ndarray, float]:
+    """Run one job's mode on the pipeline (pipeline/run.py, as the CLI does): (frames (T, H, W, 3) uint8, fps)."""
+    from cinegen.pipeline.run import run
+
+    req = job_request(params, prompt, data)
+    if req.mode == "storyboard":
+        progress = _storyboard_progress(progress, len(req.storyboard.shots))
+    gen = run(pipe, req, progress=progress)
+    return np.concatenate(list(gen.chunks)), gen.fps
 
 
 def _parse_board(text: str):
