@@ -6,8 +6,8 @@ import av
 import numpy as np
 import pytest
 
-from cinegen.pipeline import Pipeline, modes
-from cinegen.pipeline.storyboard import parse_inline, storyboard_frames
+from cinegen.pipeline import Pipeline, VideoRequest
+from cinegen.pipeline.storyboard import parse_inline
 from cinegen.pipeline.tiny import make_tiny_checkpoint
 
 GEOMETRIES = {
@@ -45,41 +45,54 @@ def test_geometry_is_read_from_the_checkpoint(model):
 def test_every_mode_gives_the_asked_frames_and_size_through_the_api(model):
     pipe = Pipeline.from_pretrained(model)
     f = pipe.geometry.time_factor
-    kw = dict(fps=FPS, width=W, height=H, steps=2, expand=False, mark=False)
-    n_new = f * math.ceil(SECONDS * FPS / f)
-    src = _video(13)
-    cases = {
-        "text": (pipe("a red ball", seconds=SECONDS, **kw).frames, 8),
-        "image": (pipe("a red ball", seconds=SECONDS, image=src[0], **kw).frames, 8),
-        "extend forward": (modes.extend(pipe, "a ball", src, seconds=SECONDS, **kw).frames, 13 + n_new),
-        "extend backward": (modes.extend(pipe, "a ball", src, direction="backward", seconds=SECONDS, **kw).frames,
-                            13 + n_new),
-        "connect": (modes.connect(pipe, "a ball", src, _video(9), seconds=SECONDS, **kw).frames, 2 + n_new),
-        "loop": (modes.loop(pipe, "a ball", seconds=SECONDS, **kw).frames, f * round(SECONDS * FPS / f)),
-        "edit": (modes.edit(pipe, "a blue ball", _video(11), **kw).frames, 11),
-        "still": (pipe("a red ball", seconds=1 / FPS, **kw).frames, 1),
-    }
-    board = parse_inline("1s: a red ball | 1s close-up: the ball rolls left")
-    story = np.concatenate(list(storyboard_frames(pipe, board, seed=0, fps=FPS, width=W, height=H, steps=2,
-                                                  expand=False)))
-    cases["storyboard"] = (story, 16)
-    for name, (frames, n) in cases.items():
-        assert frames.shape == (n, H, W, 3), (name, frames.shape)
+    src, src_b = _video(11), _video(9)
+    inputs = {"text": {}, "image": {"image": src[0]}, "extend": {"video": src},
+              "extend-backward": {"video": src, "direction": "backward"}, "connect": {"video": src, "video_b": src_b},
+              "loop": {}, "edit": {"video": src}, "still": {},
+              "storyboard": {"storyboard": parse_inline("1s: a red ball | 1s close-up: the ball rolls left")}}
+    for mode, extra in inputs.items():
+        req = VideoRequest(mode=mode.split("-")[0], prompt=None if mode == "storyboard" else "a red ball",
+                           seconds=None if mode in ("edit", "still", "storyboard") else SECONDS, fps=FPS, width=W,
+                           height=H, steps=2, expand=False, **extra)
+        frames = pipe.generate(req, mark=False).frames
+        assert frames.shape == (_expected(mode, f), H, W, 3), (mode, frames.shape)
 
 
-@pytest.mark.parametrize("args, n", [((), 8), (("--loop",), None), (("--edit", "SRC"), 11),
-                                     (("--extend", "SRC"), None)])
-def test_the_cli_gives_the_same_counts_and_size(model, cli, tmp_path, args, n):
+def _expected(mode: str, f: int) -> int:
+    """Frames each mode gives here: 8 asked (1 s at 8 fps), sources of 11 and 9 frames."""
+    new = f * math.ceil(SECONDS * FPS / f)
+    return {"text": 8, "image": 8, "extend": 11 + new, "extend-backward": 11 + new, "connect": 2 + new,
+            "loop": f * round(SECONDS * FPS / f), "edit": 11, "storyboard": 16, "still": 1}[mode]
+
+
+CLI_ARGS = {"text": (), "image": ("--image", "IMG"), "extend": ("--extend", "SRC"),
+            "extend-backward": ("--extend", "SRC", "--direction", "backward"),
+            "connect": ("--connect", "SRC", "--connect", "SRC2"), "loop": ("--loop",), "edit": ("--edit", "SRC"),
+            "storyboard": ("--storyboard", "1s: a red ball | 1s close-up: the ball rolls left")}
+
+
+@pytest.mark.parametrize("mode", sorted(CLI_ARGS) + ["still"])
+def test_every_mode_gives_the_asked_frames_and_size_through_the_cli(model, cli, tmp_path, mode):
+    from PIL import Image
+
     from cinegen.common.video_io import write_video
 
-    src = write_video(tmp_path / "src.mp4", _video(11), FPS)
+    files = {"SRC": write_video(tmp_path / "src.mp4", _video(11), FPS),
+             "SRC2": write_video(tmp_path / "src2.mp4", _video(9), FPS), "IMG": tmp_path / "img.png"}
+    Image.fromarray(_video(1, 30, 50)[0]).save(files["IMG"])
     f = Pipeline.from_pretrained(model).geometry.time_factor
-    n = n if n is not None else (f * round(SECONDS * FPS / f) if "--loop" in args else 11 + f * math.ceil(SECONDS * FPS / f))
+    size = ("--width", W, "--height", H, "--steps", 2, "--no-expand")
+    if mode == "still":
+        out = tmp_path / "out.png"
+        code, _, err = cli("image", "a red ball", "--model", model, "-o", out, *size)
+        assert code == 0, err
+        assert np.asarray(Image.open(out)).shape == (H, W, 3)
+        return
     out = tmp_path / "out.mp4"
-    code, _, err = cli("generate", "a red ball", "--model", model, "-o", out, "--seconds", SECONDS, "--fps", FPS,
-                       "--width", W, "--height", H, "--steps", 2, "--no-expand",
-                       *[str(src) if a == "SRC" else a for a in args])
+    prompt = () if mode == "storyboard" else ("a red ball",)
+    code, _, err = cli("generate", *prompt, "--model", model, "-o", out, "--seconds", SECONDS, "--fps", FPS, *size,
+                       *[str(files.get(a, a)) for a in CLI_ARGS[mode]])
     assert code == 0, err
     with av.open(str(out)) as c:
         frames = [fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)]
-    assert len(frames) == n and frames[0].shape == (H, W, 3)
+    assert len(frames) == _expected(mode, f) and frames[0].shape == (H, W, 3)

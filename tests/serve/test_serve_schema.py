@@ -17,7 +17,7 @@ from cinegen.pipeline.sampling_config import SamplingConfig
 from cinegen.serve.jobspec import ModelInfo
 from cinegen.serve.store import JobStore
 
-TINY = ModelInfo("cinegen-tiny", SamplingConfig(width=32, height=32, fps=8.0, seconds=1.0, steps=4, guidance=3.0))
+TINY = ModelInfo("cinegen-tiny", SamplingConfig(width=32, height=32, fps=8.0, seconds=1.0, steps=4, guidance=3.0), 4)
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cinegen.common.errors import CheckpointError, InputError
@@ -30,8 +30,8 @@ class ModelInfo:
     """What the API needs to know about the served model, read from its config.json without loading weights."""
 
     name: str
-    sampling: SamplingConfig = field(default_factory=SamplingConfig)
-    time_factor: int = 4  # the VAE's: a given video needs at least 1 + this many frames to be extended
+    sampling: SamplingConfig
+    time_factor: int  # the VAE's: a given video needs at least 1 + this many frames to be extended
 
     @classmethod
     def from_dir(cls, path: Path | None) -> "ModelInfo":
@@ -71,7 +71,7 @@ class ModelInfo:
 
 def parse_size(size: str | None, info: ModelInfo) -> tuple[int, int]:
     """'WIDTHxHEIGHT' → (width, height). Any size within the limits is made exactly (generated at the next
-    multiple of 16 and centre-cropped); anything else is a 400 naming what the model can make."""
+    size multiple of the model and centre-cropped); anything else is a 400 naming what the model can make."""
     if size is None or size == "":
         return info.sampling.width, info.sampling.height
     m = SIZE_RE.match(size)
