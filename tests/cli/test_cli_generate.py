@@ -57,6 +57,9 @@ def test_same_seed_same_video(tiny_pipe):
     (["generate", "a ball", "--source-prompt", "a red ball"], "go with an edit"),
     (["generate", "a ball", "--edit", "clip.mp4", "--edit-method", "inpaint"], "--edit-method"),
     (["generate", "a ball", "--edit", "clip.mp4", "--strength", "1.5"], "--strength"),
+    (["generate", "a ball", "--sampler", "heun"], "sampler"),
+    (["generate", "a ball", "--frames", "9", "--seconds", "1"], "not both"),
+    (["generate", "a ball", "--frames", "0"], "frame count"),
 ])
 def test_bad_input_is_one_line_exit_2(cli, tiny_model, tmp_path, args, needle):
     args = [a if a != "out.avi" else str(tmp_path / "out.avi") for a in args]
@@ -147,3 +150,17 @@ def test_marks_off_only_by_the_documented_settings(cli, tiny_model, tmp_path, mo
     code, _, err = cli("generate", "a red ball", "--model", tiny_model, "-o", out, "--seconds", "1")
     assert code == 0, err
     assert out.exists()
+
+
+def test_frames_gives_an_exact_count_and_unipc_samples_differently(cli, tiny_model, tmp_path):
+    outs = {}
+    for sampler in ("euler", "unipc"):
+        out = tmp_path / f"{sampler}.mp4"
+        code, _, err = cli("generate", "a red ball", "--model", tiny_model, "-o", out, "--frames", "11",
+                           "--sampler", sampler, "--seed", "2")
+        assert code == 0, err
+        outs[sampler] = _decode(out)
+    import numpy as np
+
+    assert len(outs["euler"]) == len(outs["unipc"]) == 11
+    assert not np.array_equal(np.stack(outs["euler"]), np.stack(outs["unipc"]))

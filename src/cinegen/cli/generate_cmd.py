@@ -59,9 +59,9 @@ def _stream_to(out: Path, chunks: Iterator[np.ndarray], fps: float, label: bool,
     return n
 
 
-def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidance, seed, negative_prompt, image,
-                 extend, direction, connect, loop, edit, strength, source_prompt, edit_method, storyboard, label, no_expand,
-                 verbose) -> None:
+def run_generate(prompt, out, model, seconds, frames, fps, width, height, steps, guidance, sampler, seed, negative_prompt,
+                 image, extend, direction, connect, loop, edit, strength, source_prompt, edit_method, storyboard, label,
+                 no_expand, verbose) -> None:
     from cinegen.pipeline.run import VideoRequest, check, read_image, read_source, run
     from cinegen.pipeline.storyboard import load_storyboard, parse_inline
 
@@ -72,10 +72,10 @@ def run_generate(prompt, out, model, seconds, fps, width, height, steps, guidanc
     board = None
     if storyboard is not None:
         board = load_storyboard(storyboard) if Path(storyboard).exists() else parse_inline(storyboard)
-    fields = dict(mode=mode, prompt=prompt, seconds=seconds, fps=fps, width=width, height=height, steps=steps,
-                  guidance=guidance, seed=seed, negative_prompt=negative_prompt or "", expand=not no_expand,
-                  direction=direction, strength=strength, source_prompt=source_prompt, edit_method=edit_method,
-                  storyboard=board)
+    fields = dict(mode=mode, prompt=prompt, seconds=seconds, frames=frames, fps=fps, width=width, height=height,
+                  steps=steps, guidance=guidance, sampler=sampler, seed=seed, negative_prompt=negative_prompt or "",
+                  expand=not no_expand, direction=direction, strength=strength, source_prompt=source_prompt,
+                  edit_method=edit_method, storyboard=board)
     draft = VideoRequest(**fields, **_placeholders(mode))  # every check that needs no model or file, first
     check_output(out)
     still = read_image(image) if image is not None else None

@@ -1,4 +1,4 @@
-"""Rectified flow: objective, time schedules, the Euler sampler and classifier-free guidance.
+"""Rectified flow: objective, time schedules, the Euler and UniPC samplers and classifier-free guidance.
 
 Pure functions over the `v = model_fn(x, t)` contract; no model is imported here.
 Time convention (objective.py): t = 0 clean, t = 1 noise, x_t = (1 − t)·x0 + t·ε, v = ε − x0.
@@ -8,6 +8,7 @@ from cinegen.flow.objective import (CLEAN_MODES, add_noise, flow_loss, foregroun
                                     velocity_target)
 from cinegen.flow.sampler import sample_euler, sample_flowedit
 from cinegen.flow.schedule import sample_train_t, shift_for_tokens, time_grid, time_shift
+from cinegen.flow.unipc import flow_sigmas, sample_unipc
 
 __all__ = [
     "add_noise",
@@ -21,6 +22,8 @@ __all__ = [
     "foreground_weights",
     "sample_euler",
     "sample_flowedit",
+    "sample_unipc",
+    "flow_sigmas",
     "cfg_velocity",
     "CLEAN_MODES",
 ]

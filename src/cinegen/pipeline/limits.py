@@ -12,6 +12,7 @@ MAX_SECONDS = 120.0
 MIN_FPS, MAX_FPS = 1.0, 60.0
 MAX_STEPS = 200
 MAX_GUIDANCE = 30.0
+SAMPLERS = ("euler", "unipc")  # flow/sampler.py sample_euler, flow/unipc.py sample_unipc
 EDIT_METHODS = ("flowedit", "sdedit")  # the first is the default (bench_modes --only edit compares them)
 EDIT_STRENGTH = 0.92  # FlowEdit's starting t (bench_modes: attribute .78, tracks moved .070 of the frame)
 SDEDIT_STRENGTH = 0.55  # SDEdit's (tracks moved .090, target 0.10; attribute .34, backgrounds never change)
@@ -71,6 +72,7 @@ class Request:
     seed: int
     negative_prompt: str = ""
     geometry: Geometry | None = None  # the model's; None: validated only, not yet sized for a model
+    sampler: str = "euler"
 
     def _geometry(self) -> Geometry:
         if self.geometry is None:
@@ -106,6 +108,7 @@ def check_request(
     negative_prompt: str = "",
     allow_empty_prompt: bool = False,
     geometry: Geometry | None = None,
+    sampler: str = "euler",
 ) -> Request:
     """Validate every field; raise InputError naming the first bad one."""
     if not isinstance(prompt, str) or (not prompt.strip() and not allow_empty_prompt):
@@ -127,5 +130,7 @@ def check_request(
         raise InputError(f"guidance must be from 0 to {MAX_GUIDANCE:g}, got {guidance}")
     if not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise InputError(f"seed must be a whole number from 0 to 2^63 - 1, got {seed}")
+    if sampler not in SAMPLERS:
+        raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
     return Request(prompt.strip(), float(seconds), float(fps), width, height, steps, float(guidance), seed, negative_prompt,
-                   geometry)
+                   geometry, sampler)

@@ -21,7 +21,7 @@ import torch
 
 from cinegen.common.errors import InputError
 from cinegen.common.seed import generator
-from cinegen.flow import cfg_velocity, sample_euler, time_grid
+from cinegen.flow import cfg_velocity, time_grid
 from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import EDIT_METHODS, context_frames, edit_strength
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
@@ -213,7 +213,7 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
     n_tokens = (1 + width) * (h // pipe.dit.cfg.patch_size[1]) * (w // pipe.dit.cfg.patch_size[2])
     grid = time_grid(req.steps, pipe.sampling_shift(n_tokens)).to(pipe.device)
     cb = (lambda i, n, _x: progress(i + 1, n)) if progress else None
-    z = sample_euler(_circular_velocity(guided, n_groups, width, offsets), noise, grid, callback=cb)[0]
+    z = pipe.sampler(req)(_circular_velocity(guided, n_groups, width, offsets), noise, grid, callback=cb)[0]
     groups = list(z[:, j:].unbind(1))
     # I_0, a warm-up period, the kept period, and one group more for the phase
     frames = np.concatenate(list(pipe.decode_stream(iter([z[:, 0]] + groups * 2 + groups[:1]))))

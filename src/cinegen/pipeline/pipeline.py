@@ -22,7 +22,8 @@ from cinegen.common.device import pick_device
 from cinegen.common.errors import CheckpointError, CinegenError, InputError, OutputError
 from cinegen.common.seed import generator
 from cinegen.dit import DiT, DiTConfig
-from cinegen.flow import cfg_velocity, sample_euler, sample_flowedit, shift_for_tokens, time_grid
+from cinegen.flow import cfg_velocity, sample_euler, sample_flowedit, sample_unipc, shift_for_tokens, time_grid
+
 from cinegen.pipeline.limits import Geometry, Request, check_request
 from cinegen.pipeline.sampling_config import SamplingConfig
 from cinegen.pipeline.windows import plan_conditioned
@@ -165,6 +166,7 @@ class Pipeline:
             get("seed", 0),
             kw.get("negative_prompt") or "",
             geometry=self.geometry,
+            sampler=get("sampler", s.sampler),
         )
 
     @property
@@ -218,6 +220,11 @@ class Pipeline:
         """The time shift of the sampling grid: the training one for this many tokens, times the checkpoint's
         `shift_scale` (> 1 spends more of the steps at high noise, where the layout is decided)."""
         return shift_for_tokens(n_tokens) * self.sampling.shift_scale
+
+    @staticmethod
+    def sampler(req: Request):
+        """The ODE solver the request asks for (FlowEdit is its own: sample_flowedit)."""
+        return sample_unipc if req.sampler == "unipc" else sample_euler
 
     @property
     def window(self) -> tuple[int, int]:
@@ -284,7 +291,7 @@ class Pipeline:
                     out = sample_flowedit(fn_s or src_fn, fn, x_src, grid, generator(req.seed + 1 + k),
                                           tar_given=given, cond_mask=mask, callback=step_cb)
                 else:
-                    out = sample_euler(fn, x, grid, cond_latents=given, cond_mask=mask, callback=step_cb)
+                    out = self.sampler(req)(fn, x, grid, cond_latents=given, cond_mask=mask, callback=step_cb)
                 self._timed("sample", t0)
                 z[:, sl] = out[0, :, out.shape[2] - (win.end - win.start):]
                 known[sl] = True
@@ -390,12 +397,17 @@ class Pipeline:
         image: np.ndarray | None = None,
         progress: ProgressFn | None = None,
         mark: bool = True,
+        num_frames: int | None = None,
+        sampler: str | None = None,
     ) -> GenerationResult:
-        """Generate a video; `image` (H, W, 3) uint8 makes it image-to-video (the image is frame 0)."""
+        """Generate a video; `image` (H, W, 3) uint8 makes it image-to-video (the image is frame 0).
+        `num_frames` asks for an exact frame count instead of `seconds`."""
         t0 = time.perf_counter()
+        if num_frames is not None:
+            seconds = frames_to_seconds(num_frames, fps or self.sampling.fps, seconds)
         req, text, cond = self.prepare(prompt, seconds=seconds, fps=fps, width=width, height=height, steps=steps,
                                        guidance=guidance, seed=seed, negative_prompt=negative_prompt, expand=expand,
-                                       image=image)
+                                       image=image, sampler=sampler)
         t1 = time.perf_counter()
         frames = np.concatenate(list(self.frames_stream(req, text, cond, progress=progress, mark=mark)))
         timings = {"prepare": t1 - t0, "sample_decode": time.perf_counter() - t1}
@@ -420,6 +432,15 @@ class Pipeline:
             still = fit_image(check_image(image), h, w)
             cond = Condition(latents=self.encode_frames(still[None]), index=[0], first_frame=still)
         return req, text, cond
+
+
+def frames_to_seconds(frames: int, fps: float, seconds: float | None = None) -> float:
+    """An exact frame count as the seconds a request takes (round(seconds · fps) gives it back)."""
+    if seconds is not None:
+        raise InputError("give seconds or a frame count, not both")
+    if not isinstance(frames, int) or isinstance(frames, bool) or frames < 1:
+        raise InputError(f"frames must be a whole number of at least 1, got {frames}")
+    return frames / fps
 
 
 def generation_id(model: str, key: object) -> int:

@@ -38,6 +38,7 @@ class VideoRequest:
     mode: str = "text"
     prompt: str | None = None
     seconds: float | None = None
+    frames: int | None = None  # an exact frame count instead of seconds (of the new part for extend and connect)
     fps: float | None = None
     width: int | None = None
     height: int | None = None
@@ -45,6 +46,7 @@ class VideoRequest:
     guidance: float | None = None
     seed: int = 0
     negative_prompt: str = ""
+    sampler: str | None = None  # euler | unipc; None: the checkpoint's
     expand: bool = True
     image: np.ndarray | None = None
     video: np.ndarray | None = None
@@ -77,13 +79,19 @@ class VideoRequest:
             raise InputError(f"the edit method (--edit-method) must be one of {', '.join(EDIT_METHODS)}, got {self.edit_method!r}")
         if self.strength is not None and not 0 < self.strength <= 1:
             raise InputError(f"strength (--strength) must be more than 0 and at most 1, got {self.strength:g}")
+        if self.frames is not None and self.seconds is not None:
+            raise InputError("give seconds or a frame count, not both")
+        if self.frames is not None and (self.mode in ("edit", "still", "storyboard") or not isinstance(self.frames, int)
+                                        or isinstance(self.frames, bool) or self.frames < 1):
+            raise InputError(f"a frame count goes with text, image, extend, connect or loop, as a whole number of "
+                             f"at least 1; got {self.frames!r} for {self.mode}")
         if self.direction not in DIRECTIONS:
             raise InputError(f"direction must be forward or backward, got {self.direction!r}")
 
     def sampling_kw(self) -> dict:
         """The fields every mode passes on to Pipeline.request (seconds and fps are each mode's own)."""
         return dict(width=self.width, height=self.height, steps=self.steps, guidance=self.guidance, seed=self.seed,
-                    negative_prompt=self.negative_prompt)
+                    negative_prompt=self.negative_prompt, sampler=self.sampler)
 
     def fps_for(self, pipe: Pipeline) -> float:
         """The request's fps, else the storyboard's, else the model's."""
@@ -92,9 +100,11 @@ class VideoRequest:
         board_fps = self.storyboard.fps if self.storyboard is not None else None
         return float(board_fps or pipe.sampling.fps)
 
-    def new_seconds(self) -> float:
-        """extend and connect: the length of the new part."""
-        return NEW_SECONDS if self.seconds is None else self.seconds
+    def seconds_for(self, fps: float, default: float | None = None) -> float | None:
+        """The length asked for: `frames` at `fps`, else `seconds`, else `default` (None: the model's)."""
+        if self.frames is not None:
+            return self.frames / fps
+        return default if self.seconds is None else self.seconds
 
 
 @dataclass
@@ -122,9 +132,9 @@ def check(pipe: Pipeline, req: VideoRequest) -> None:
         for shot in req.storyboard.shots:
             pipe.request(req.storyboard.scene_prompt(shot), seconds=shot.seconds, **kw)
     elif req.mode in ("extend", "connect"):
-        pipe.request(req.prompt, seconds=req.new_seconds(), **kw)
+        pipe.request(req.prompt, seconds=req.seconds_for(kw["fps"], NEW_SECONDS), **kw)
     elif req.mode != "edit":  # an edit's length is its source's
-        pipe.request(req.prompt, seconds=req.seconds, **kw)
+        pipe.request(req.prompt, seconds=req.seconds_for(kw["fps"]), **kw)
 
 
 def run(pipe: Pipeline, req: VideoRequest, progress: ProgressFn | None = None, mark: bool = True) -> Generation:
@@ -139,7 +149,7 @@ def run(pipe: Pipeline, req: VideoRequest, progress: ProgressFn | None = None, m
     kw = dict(req.sampling_kw(), fps=fps, expand=req.expand, progress=progress, mark=mark)
     t0 = time.perf_counter()
     if req.mode in ("text", "image", "still"):
-        seconds = 1.0 / fps if req.mode == "still" else req.seconds
+        seconds = 1.0 / fps if req.mode == "still" else req.seconds_for(fps)
         r, text, cond = pipe.prepare(req.prompt, expand=req.expand, image=req.image, seconds=seconds,
                                      **dict(req.sampling_kw(), fps=fps))
         chunks = pipe.frames_stream(r, text, cond, progress=progress, mark=mark)
@@ -152,12 +162,12 @@ def run(pipe: Pipeline, req: VideoRequest, progress: ProgressFn | None = None, m
         chunks = storyboard_frames(pipe, board, seed=req.seed, **kw)
         return Generation(chunks, fps, text, req.seed, req.steps or pipe.sampling.steps)
     if req.mode == "extend":
-        res = modes.extend(pipe, req.prompt, req.video, direction=req.direction, seconds=req.new_seconds(),
-                           **kw)
+        res = modes.extend(pipe, req.prompt, req.video, direction=req.direction,
+                           seconds=req.seconds_for(fps, NEW_SECONDS), **kw)
     elif req.mode == "connect":
-        res = modes.connect(pipe, req.prompt, req.video, req.video_b, seconds=req.new_seconds(), **kw)
+        res = modes.connect(pipe, req.prompt, req.video, req.video_b, seconds=req.seconds_for(fps, NEW_SECONDS), **kw)
     elif req.mode == "loop":
-        res = modes.loop(pipe, req.prompt, seconds=req.seconds, **kw)
+        res = modes.loop(pipe, req.prompt, seconds=req.seconds_for(fps), **kw)
     else:
         res = modes.edit(pipe, req.prompt, req.video, strength=req.strength, source_prompt=req.source_prompt,
                          method=req.edit_method, **kw)

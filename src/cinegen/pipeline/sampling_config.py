@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cinegen.common.errors import CheckpointError
+from cinegen.pipeline.limits import SAMPLERS
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class SamplingConfig:
     window: int = 5  # latent frames per window (the trained clip length)
     context: int = 2  # clean latent frames carried from one window to the next
     memory: bool = False  # the model trained with memory batches: each window sees the video's first frame
+    sampler: str = "euler"  # euler | unipc (flow/unipc.py: second order, one model call a step)
 
     def __post_init__(self) -> None:
         checks = (
@@ -35,7 +37,7 @@ class SamplingConfig:
             ("seconds", self.seconds > 0), ("steps", self.steps > 0), ("guidance", self.guidance >= 0),
             ("guidance_interval", 0 <= self.guidance_interval[0] <= self.guidance_interval[1] <= 1),
             ("shift_scale", self.shift_scale > 0), ("window", self.window >= 1),
-            ("context", 0 <= self.context < self.window),
+            ("context", 0 <= self.context < self.window), ("sampler", self.sampler in SAMPLERS),
         )
         for name, ok in checks:
             if not ok:
