@@ -21,7 +21,7 @@ import torch
 
 from cinegen.common.errors import InputError
 from cinegen.common.seed import generator
-from cinegen.flow import cfg_velocity, time_grid
+from cinegen.flow import cfg_velocity
 from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import EDIT_METHODS, context_frames, edit_strength
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
@@ -207,13 +207,13 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
     c, _, h, w = pipe.latent_shape(req, 1)
     emb, mask, neg, neg_mask = pipe.text_states(text, req.negative_prompt)
     j = len(offsets)
-    guided = cfg_velocity(pipe.dit, emb.expand(j, -1, -1), mask.expand(j, -1), neg, neg_mask, req.guidance,
+    guided = cfg_velocity(pipe.model, emb.expand(j, -1, -1), mask.expand(j, -1), neg, neg_mask, req.guidance,
                           pipe.guidance_interval)
     noise = torch.randn((1, c, j + n_groups, h, w), generator=generator(req.seed)).to(pipe.device)
     n_tokens = (1 + width) * (h // pipe.dit.cfg.patch_size[1]) * (w // pipe.dit.cfg.patch_size[2])
-    grid = time_grid(req.steps, pipe.sampling_shift(n_tokens)).to(pipe.device)
+    grid, times = pipe.time_grid(req, n_tokens)
     cb = (lambda i, n, _x: progress(i + 1, n)) if progress else None
-    z = pipe.sampler(req)(_circular_velocity(guided, n_groups, width, offsets), noise, grid, callback=cb)[0]
+    z = pipe.solve(req, _circular_velocity(guided, n_groups, width, offsets), noise, grid, times, callback=cb)[0]
     groups = list(z[:, j:].unbind(1))
     # I_0, a warm-up period, the kept period, and one group more for the phase
     frames = np.concatenate(list(pipe.decode_stream(iter([z[:, 0]] + groups * 2 + groups[:1]))))

@@ -22,8 +22,8 @@ from cinegen.common.device import pick_device
 from cinegen.common.errors import CheckpointError, CinegenError, InputError, OutputError
 from cinegen.common.seed import generator
 from cinegen.dit import DiT, DiTConfig
-from cinegen.flow import cfg_velocity, sample_euler, sample_flowedit, sample_unipc, shift_for_tokens, time_grid
-
+from cinegen.flow import (cfg_velocity, flow_sigmas, sample_euler, sample_flowedit, sample_unipc, shift_for_tokens,
+                          time_grid)
 from cinegen.pipeline.limits import Geometry, Request, check_request
 from cinegen.pipeline.sampling_config import SamplingConfig
 from cinegen.pipeline.windows import plan_conditioned
@@ -128,6 +128,10 @@ class Pipeline:
                     "(a folder made by `cinegen train`)"
                 )
         path = Path(path)
+        from cinegen.wan.folder import is_wan_folder
+
+        if is_wan_folder(path):
+            return cls.from_wan(path, device)
         config = load_config(path)
         for key in ("vae", "dit"):
             if key not in config:
@@ -146,6 +150,29 @@ class Pipeline:
         if text_encoder.dim != dit_cfg.text_dim:
             raise CheckpointError(f"text encoder width {text_encoder.dim} != the DiT's text_dim {dit_cfg.text_dim}")
         return cls(vae, dit, text_encoder, config, pick_device(device))
+
+    @classmethod
+    def from_wan(cls, path: str | Path, device: str | None = None, dtype: torch.dtype | None = None) -> "Pipeline":
+        """A diffusers Wan2.1 text-to-video folder: cinegen's DiT with its weights (dit/wan_convert.py), its VAE and
+        UMT5 text encoder through diffusers and transformers (cinegen/wan), sampled as WanPipeline samples it by
+        default (UniPC on the folder's flow shift, guidance 5, 50 steps, 81 frames at 16 fps, 832×480).
+
+        Wan2.1 trained with one time for the whole video, so given frames are held by latent replacement
+        (`condition: replace`) rather than clean. bf16 on CUDA, fp32 elsewhere."""
+        from cinegen.wan.folder import load_wan
+
+        dev = pick_device(device)
+        dtype = dtype or (torch.bfloat16 if dev.type == "cuda" else torch.float32)
+        parts = load_wan(path, dev, dtype)
+        s = parts.sampling
+        window = parts.vae.cfg.n_latent_frames(s.num_frames)  # the trained clip: 81 frames, 21 latent frames
+        config = {
+            "name": Path(path).resolve().name, "expand_prompts": False, "source": "diffusers-wan",
+            "sampling": {"width": s.width, "height": s.height, "fps": s.fps, "seconds": s.num_frames / s.fps,
+                         "steps": s.steps, "guidance": s.guidance, "sampler": "unipc", "flow_shift": s.flow_shift,
+                         "window": window, "context": max(1, window // 4), "memory": False, "condition": "replace"},
+        }
+        return cls(parts.vae, parts.dit, parts.text, config, dev)
 
     # ---------------------------------------------------------------- pieces
     def request(self, prompt: str, **kw) -> Request:
@@ -221,6 +248,52 @@ class Pipeline:
         `shift_scale` (> 1 spends more of the steps at high noise, where the layout is decided)."""
         return shift_for_tokens(n_tokens) * self.sampling.shift_scale
 
+    def model(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor, mask: torch.Tensor | None = None,
+              **kw) -> torch.Tensor:
+        """The DiT's velocity in float32, whatever its weights' dtype (bf16 on a GPU runs under autocast)."""
+        dtype = next(self.dit.parameters()).dtype
+        if dtype == torch.float32:
+            return self.dit(x, t, text, mask, **kw)
+        with torch.autocast(x.device.type, dtype=dtype):
+            return self.dit(x.to(dtype), t, text.to(dtype), mask, **kw).float()
+
+    def time_grid(self, req: Request, n_tokens: int, t_start: float = 1.0) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(grid, model times or None): the checkpoint's schedule for this many tokens a window.
+
+        Without a flow_shift, the training shift for the token count; with one (a Wan folder), that shift, on
+        diffusers' flow-sigma grid with whole model timesteps under UniPC, as WanPipeline samples."""
+        shift = self.sampling.flow_shift
+        if shift is None:
+            return time_grid(req.steps, self.sampling_shift(n_tokens), t_start=t_start).to(self.device), None
+        if req.sampler == "unipc" and t_start >= 1.0:
+            grid, times = flow_sigmas(req.steps, shift)
+            return grid.to(self.device), times.to(self.device)
+        return time_grid(req.steps, shift, t_start=t_start).to(self.device), None
+
+    def solve(self, req: Request, fn, x: torch.Tensor, grid: torch.Tensor, times: torch.Tensor | None = None,
+              given: torch.Tensor | None = None, mask: torch.Tensor | None = None, noise: torch.Tensor | None = None,
+              callback=None) -> torch.Tensor:
+        """Integrate `x` over `grid` with the request's solver; frames where `mask` (1, T) is set equal `given`.
+
+        condition "clean": they are held at t = 0 (the model saw clean frames in training). "replace": they
+        are put at the current noise level, (1 − t)·given + t·noise, before every model call and move on
+        that straight path (velocity noise − given), so the model sees one t over the whole window."""
+        kw = {"model_times": times} if times is not None else {}
+        solver = self.sampler(req)
+        if mask is None or not bool(mask.any()):
+            return solver(fn, x, grid, callback=callback, **kw)
+        if self.sampling.condition == "clean":
+            return solver(fn, x, grid, cond_latents=given, cond_mask=mask, callback=callback, **kw)
+        keep = mask[:, None, :, None, None]
+        t0 = float(grid[0])
+        x = torch.where(keep, (1 - t0) * given + t0 * noise, x)
+
+        def replaced(xx: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+            tt = t[:, None, :, None, None].to(xx.dtype)
+            return torch.where(keep, noise - given, fn(torch.where(keep, (1 - tt) * given + tt * noise, xx), t))
+
+        return torch.where(keep, given, solver(replaced, x, grid, callback=callback, **kw))
+
     @staticmethod
     def sampler(req: Request):
         """The ODE solver the request asks for (FlowEdit is its own: sample_flowedit)."""
@@ -249,7 +322,7 @@ class Pipeline:
         cond = cond or Condition()
         c, n, h, w = self.latent_shape(req, n_latent)
         states = self.text_states(text, req.negative_prompt)
-        model_fn = cfg_velocity(self.dit, *states, req.guidance, self.guidance_interval)
+        model_fn = cfg_velocity(self.model, *states, req.guidance, self.guidance_interval)
         noise = torch.randn((c, n, h, w), generator=generator(req.seed)).to(self.device)
         known = torch.zeros(n, dtype=torch.bool)
         z = torch.zeros((c, n, h, w), device=self.device)
@@ -260,7 +333,7 @@ class Pipeline:
         if flowedit:
             src_states = self.text_states(cond.source_text, req.negative_prompt)
             src_guidance = req.guidance if cond.source_guidance is None else cond.source_guidance
-            src_fn = cfg_velocity(self.dit, *src_states, src_guidance, self.guidance_interval)
+            src_fn = cfg_velocity(self.model, *src_states, src_guidance, self.guidance_interval)
             start = cond.start.to(self.device)
         size, context = self.window
         windows = plan_conditioned(known.tolist(), size, context)
@@ -277,7 +350,7 @@ class Pipeline:
                                                          cond.memory)
                 fn = fn or model_fn
                 n_tokens = x.shape[2] * (h // self.dit.cfg.patch_size[1]) * (w // self.dit.cfg.patch_size[2])
-                grid = time_grid(req.steps, self.sampling_shift(n_tokens), t_start=cond.t_start).to(self.device)
+                grid, times = self.time_grid(req, n_tokens, cond.t_start)
 
                 def step_cb(i: int, _n: int, _x: torch.Tensor, base: int = done_steps) -> None:
                     if progress:
@@ -291,7 +364,7 @@ class Pipeline:
                     out = sample_flowedit(fn_s or src_fn, fn, x_src, grid, generator(req.seed + 1 + k),
                                           tar_given=given, cond_mask=mask, callback=step_cb)
                 else:
-                    out = self.sampler(req)(fn, x, grid, cond_latents=given, cond_mask=mask, callback=step_cb)
+                    out = self.solve(req, fn, x, grid, times, given, mask, noise[None, :, sl], step_cb)
                 self._timed("sample", t0)
                 z[:, sl] = out[0, :, out.shape[2] - (win.end - win.start):]
                 known[sl] = True
@@ -322,7 +395,7 @@ class Pipeline:
             first = z[None, :, :1]
         pos = torch.cat([torch.tensor([win.start - MEMORY_GAP], dtype=torch.float32),
                          torch.arange(win.start, win.end, dtype=torch.float32)]).to(self.device)
-        model = lambda xx, tt, txt, m: self.dit(xx, tt, txt, m, frame_pos=pos)  # noqa: E731
+        model = lambda xx, tt, txt, m: self.model(xx, tt, txt, m, frame_pos=pos)  # noqa: E731
         ones = torch.ones((1, 1), dtype=torch.bool, device=mask.device)
         return (torch.cat([first, x], dim=2), torch.cat([first, given], dim=2), torch.cat([ones, mask], dim=1),
                 cfg_velocity(model, *states, guidance, self.guidance_interval))

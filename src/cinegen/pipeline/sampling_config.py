@@ -8,6 +8,8 @@ from typing import Any
 from cinegen.common.errors import CheckpointError
 from cinegen.pipeline.limits import SAMPLERS
 
+CONDITIONS = ("clean", "replace")
+
 
 @dataclass(frozen=True)
 class SamplingConfig:
@@ -30,6 +32,12 @@ class SamplingConfig:
     context: int = 2  # clean latent frames carried from one window to the next
     memory: bool = False  # the model trained with memory batches: each window sees the video's first frame
     sampler: str = "euler"  # euler | unipc (flow/unipc.py: second order, one model call a step)
+    # None: the training shift for the token count (× shift_scale). A number: that fixed shift on diffusers'
+    # flow-sigma grid, the model called at whole timesteps under UniPC (a Wan folder's scheduler)
+    flow_shift: float | None = None
+    # how given frames are held: "clean" (t = 0 for them: models trained with clean frames, cinegen's), or
+    # "replace" (re-noised to the current t at every step: models trained with one t a video, Wan2.1)
+    condition: str = "clean"
 
     def __post_init__(self) -> None:
         checks = (
@@ -38,10 +46,14 @@ class SamplingConfig:
             ("guidance_interval", 0 <= self.guidance_interval[0] <= self.guidance_interval[1] <= 1),
             ("shift_scale", self.shift_scale > 0), ("window", self.window >= 1),
             ("context", 0 <= self.context < self.window), ("sampler", self.sampler in SAMPLERS),
+            ("flow_shift", self.flow_shift is None or self.flow_shift > 0),
+            ("condition", self.condition in CONDITIONS),
         )
         for name, ok in checks:
             if not ok:
                 raise CheckpointError(f"sampling {name} = {getattr(self, name)!r} is out of range")
+        if self.memory and self.condition != "clean":
+            raise CheckpointError("sampling memory needs condition 'clean' (a memory frame is held at t = 0)")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "config.json") -> "SamplingConfig":
@@ -53,7 +65,9 @@ class SamplingConfig:
         try:
             for k, v in d.items():
                 default = fields[k].default
-                if k == "guidance_interval":
+                if default is None:  # optional numbers
+                    kw[k] = None if v is None else float(v)
+                elif k == "guidance_interval":
                     lo, hi = v
                     kw[k] = (float(lo), float(hi))
                 elif isinstance(default, bool):
