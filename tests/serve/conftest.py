@@ -129,3 +129,14 @@ def serve_process(tiny_model, tmp_path):
     yield make
     for srv in made:
         srv.stop()
+
+
+@pytest.fixture(scope="session")
+def wan_server(tmp_path_factory):
+    """A server on a tiny random diffusers Wan folder (cinegen.wan.tiny), one worker."""
+    from cinegen.wan.tiny import make_tiny_wan_folder
+
+    folder = make_tiny_wan_folder(tmp_path_factory.mktemp("wan") / "Wan2.1-T2V-tiny-Diffusers", seed=0)
+    srv = ServerProc(folder, tmp_path_factory.mktemp("serve-wan") / "data", 1).start()
+    yield srv
+    srv.stop()

@@ -155,23 +155,13 @@ class Pipeline:
     def from_wan(cls, path: str | Path, device: str | None = None, dtype: torch.dtype | None = None) -> "Pipeline":
         """A diffusers Wan2.1 text-to-video folder: cinegen's DiT with its weights (dit/wan_convert.py), its VAE and
         UMT5 text encoder through diffusers and transformers (cinegen/wan), sampled as WanPipeline samples it by
-        default (UniPC on the folder's flow shift, guidance 5, 50 steps, 81 frames at 16 fps, 832×480).
-
-        Wan2.1 trained with one time for the whole video, so given frames are held by latent replacement
-        (`condition: replace`) rather than clean. bf16 on CUDA, fp32 elsewhere."""
-        from cinegen.wan.folder import load_wan
+        default (wan/folder.py pipeline_config). bf16 on CUDA, fp32 elsewhere."""
+        from cinegen.wan.folder import load_wan, pipeline_config
 
         dev = pick_device(device)
         dtype = dtype or (torch.bfloat16 if dev.type == "cuda" else torch.float32)
+        config = pipeline_config(path)
         parts = load_wan(path, dev, dtype)
-        s = parts.sampling
-        window = parts.vae.cfg.n_latent_frames(s.num_frames)  # the trained clip: 81 frames, 21 latent frames
-        config = {
-            "name": Path(path).resolve().name, "expand_prompts": False, "source": "diffusers-wan",
-            "sampling": {"width": s.width, "height": s.height, "fps": s.fps, "seconds": s.num_frames / s.fps,
-                         "steps": s.steps, "guidance": s.guidance, "sampler": "unipc", "flow_shift": s.flow_shift,
-                         "window": window, "context": max(1, window // 4), "memory": False, "condition": "replace"},
-        }
         return cls(parts.vae, parts.dit, parts.text, config, dev)
 
     # ---------------------------------------------------------------- pieces

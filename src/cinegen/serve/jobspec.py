@@ -39,7 +39,12 @@ class ModelInfo:
         from cinegen.pipeline.pipeline import DEFAULT_MODEL_DIR
         from cinegen.vae import VAEConfig
 
+        from cinegen.wan.folder import is_wan_folder, pipeline_config
+
         folder = Path(path) if path is not None else DEFAULT_MODEL_DIR
+        if is_wan_folder(folder):
+            config = pipeline_config(folder)
+            return cls(config["name"], SamplingConfig.from_dict(config["sampling"]), config["time_factor"])
         if not (folder / "config.json").exists():
             raise CheckpointError(f"no model at {folder}: pass --model DIR (a folder with config.json)")
         config = load_config(folder)

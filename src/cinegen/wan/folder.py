@@ -170,6 +170,28 @@ def check_wan_folder(path: str | Path) -> dict[str, Any]:
     return index
 
 
+def pipeline_config(path: str | Path) -> dict[str, Any]:
+    """How cinegen samples a Wan folder, read from its JSON files alone (the server's API process loads no
+    weights): a config.json-like dict with the name, the VAE's time factor and the sampling section.
+
+    WanPipeline's defaults (UniPC on the folder's flow shift, guidance 5, 50 steps, 81 frames at 16 fps,
+    832×480); the trained clip is one window. Wan2.1 trained with one time for the whole video, so given
+    frames are held by latent replacement (condition "replace"), not clean."""
+    path = Path(path)
+    check_wan_folder(path)
+    s = WanSampling.from_scheduler_config(_read_json(path / "scheduler" / "scheduler_config.json", "scheduler config"),
+                                          str(path / "scheduler"))
+    vae = _read_json(path / "vae" / "config.json", "VAE config")
+    time_factor = int(vae.get("scale_factor_temporal") or 4)  # diffusers' default, as WanPipeline reads it
+    window = 1 + (s.num_frames - 1) // time_factor
+    return {
+        "name": path.resolve().name, "expand_prompts": False, "source": "diffusers-wan", "time_factor": time_factor,
+        "sampling": {"width": s.width, "height": s.height, "fps": s.fps, "seconds": s.num_frames / s.fps,
+                     "steps": s.steps, "guidance": s.guidance, "sampler": "unipc", "flow_shift": s.flow_shift,
+                     "window": window, "context": max(1, window // 4), "memory": False, "condition": "replace"},
+    }
+
+
 def load_transformer_state(folder: Path) -> dict[str, torch.Tensor]:
     """diffusers' transformer weights from one safetensors file or from shards listed by their index."""
     index = folder / f"{WEIGHTS}.safetensors.index.json"
