@@ -1,6 +1,6 @@
 """Quality against sampling steps: the same prompts and seeds at several step counts, scored by cinegen.eval.
 
-    python benchmarks/bench_steps.py [--model DIR] [--steps 4 8 12 16 20 30] [--limit 24]
+    python benchmarks/bench_steps.py [--model DIR] [--steps 4 8 12 16 20 30] [--limit 24] [--sampler euler unipc]
 
 For each step count: the mean of every eval dimension over the prompts (evenly spread over
 eval/prompts/dev.txt), the mean over the issue's seven quality dimensions, and the sampling time
@@ -26,6 +26,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=24)
     ap.add_argument("--interval", type=float, nargs=2, default=None, help="guidance interval lo hi (default: the model's)")
     ap.add_argument("--guidance", type=float, default=None, help="guidance scale (default: the model's)")
+    ap.add_argument("--sampler", nargs="+", default=[None], help="euler and/or unipc (default: the model's)")
     ap.add_argument("--json", default="benchmarks/results/steps.json")
     a = ap.parse_args()
 
@@ -39,20 +40,21 @@ def main() -> None:
     if a.interval:
         pipe.sampling = pipe.sampling.replace(guidance_interval=tuple(a.interval))
     rows = []
-    for steps in a.steps:
+    for sampler, steps in [(sm, st) for sm in a.sampler for st in a.steps]:
+        sampler = sampler or pipe.sampling.sampler
         scores: dict[str, list[float]] = {d: [] for d in DIMENSIONS}
         t0 = time.perf_counter()
         for i, it in enumerate(items):
-            res = pipe(it.prompt, seconds=it.seconds, steps=steps, guidance=a.guidance, seed=i)
+            res = pipe(it.prompt, seconds=it.seconds, steps=steps, guidance=a.guidance, seed=i, sampler=sampler)
             for d, s in evaluate_video(res.frames, res.fps, it.prompt, it.shots)["scores"].items():
                 if s["value"] is not None:
                     scores[d].append(s["value"])
-        row = {"steps": steps, "seconds_per_video": (time.perf_counter() - t0) / len(items), "n": len(items),
+        row = {"sampler": sampler, "steps": steps, "seconds_per_video": (time.perf_counter() - t0) / len(items), "n": len(items),
                "guidance": a.guidance or pipe.sampling.guidance, "interval": list(pipe.guidance_interval)}
         row.update({d: float(np.mean(v)) if v else None for d, v in scores.items()})
         row["key_mean"] = float(np.mean([row[d] for d in KEY_DIMS if row[d] is not None]))
         rows.append(row)
-        print(f"steps {steps:3d}: key mean {row['key_mean']:.3f}  " +
+        print(f"{sampler} steps {steps:3d}: key mean {row['key_mean']:.3f}  " +
               "  ".join(f"{d} {row[d]:.2f}" for d in KEY_DIMS if row[d] is not None) +
               f"  ({row['seconds_per_video']:.1f} s/video)", flush=True)
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
@@ -67,11 +69,15 @@ def _plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    steps = [r["steps"] for r in rows]
-    for d in KEY_DIMS + ["key_mean"]:
-        vals = [r[d] for r in rows]
-        if all(v is not None for v in vals):
-            ax.plot(steps, vals, marker="o", lw=2.5 if d == "key_mean" else 1, label=d)
+    samplers = sorted({r["sampler"] for r in rows})
+    for sampler, style in zip(samplers, ["-", "--"]):
+        part = [r for r in rows if r["sampler"] == sampler]
+        steps = [r["steps"] for r in part]
+        for d in KEY_DIMS + ["key_mean"]:
+            vals = [r[d] for r in part]
+            if all(v is not None for v in vals):
+                ax.plot(steps, vals, style, marker="o", lw=2.5 if d == "key_mean" else 1,
+                        label=f"{d} ({sampler})" if len(samplers) > 1 else d)
     ax.set_xlabel("sampling steps")
     ax.set_ylabel("eval score")
     ax.set_ylim(0, 1)

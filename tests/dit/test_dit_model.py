@@ -159,3 +159,14 @@ def test_x0_prediction_is_the_same_head_read_as_clean_latents():
     torch.testing.assert_close(x - t[:, None, :, None, None] * v, head, rtol=1e-5, atol=1e-5)
     with pytest.raises(InputError, match="prediction"):
         DiTConfig(prediction="eps")
+
+
+def test_bf16_weights_run_and_stay_near_fp32():
+    """A GPU runs the DiT in bf16 (Wan folders on CUDA): its time features are cast to the weights' dtype."""
+    model = _randomize(DiT(dit_tiny()))  # the zero-initialised head would hide any difference
+    x, t, text = _inputs(b=1, c=model.cfg.in_channels, shape=(2, 8, 8), text_dim=model.cfg.text_dim)
+    with torch.no_grad():
+        ref = model(x, t, text)
+        half = model.to(torch.bfloat16)(x.bfloat16(), t, text.bfloat16())
+    assert half.dtype == torch.bfloat16
+    assert (half.float() - ref).abs().mean() < 0.05 * ref.abs().mean()

@@ -213,7 +213,8 @@ class DiT(nn.Module):
 
         # Time per token frame: a temporal patch takes its noisiest frame.
         tf = t[:, None] if t.ndim == 1 else t.view(b, grid[0], pt).amax(dim=-1)  # (B, F'), F' ∈ {1, F}
-        temb = self.time_embed(timestep_features(tf * cfg.time_scale, cfg.freq_dim))  # (B, F', D)
+        feats = timestep_features(tf * cfg.time_scale, cfg.freq_dim)  # float32 (sinusoids need it)
+        temb = self.time_embed(feats.to(self.time_embed.fc1.weight.dtype))  # (B, F', D), bf16 weights included
         if self.pooled_embed is not None:
             temb = temb + self.pooled_embed(_masked_mean(text, text_mask))[:, None]  # (B, F', D)
         mod = self.time_mod(F.silu(temb)).unflatten(-1, (6, cfg.dim))  # (B, F', 6, D)
