@@ -127,7 +127,7 @@ class Pipeline:
                     "no trained default model ships with this install yet: pass --model DIR "
                     "(a folder made by `cinegen train`)"
                 )
-        path = Path(path)
+        path = Path(path).expanduser()
         from cinegen.wan.folder import is_wan_folder
 
         if is_wan_folder(path):
