@@ -16,7 +16,8 @@ import numpy as np
 from cinegen.common.errors import InputError
 from cinegen.pipeline.limits import EDIT_METHODS
 from cinegen.pipeline.pipeline import GenerationResult, Pipeline
-from cinegen.pipeline.storyboard import Storyboard
+from cinegen.pipeline import modes
+from cinegen.pipeline.storyboard import Storyboard, storyboard_frames
 
 MODES = ("text", "image", "extend", "connect", "loop", "edit", "still", "storyboard")
 DIRECTIONS = ("forward", "backward")
@@ -141,9 +142,6 @@ def run(pipe: Pipeline, req: VideoRequest, progress: ProgressFn | None = None, m
     """Run any mode. Text, image and storyboards stream their frames as they are decoded; the other modes
     assemble the whole video first (given frames and new ones meet at seams). Frames carry the invisible
     watermark unless `mark` is False (provenance settings can also turn it off)."""
-    from cinegen.pipeline import modes
-    from cinegen.pipeline.storyboard import storyboard_frames
-
     check(pipe, req)
     fps = req.fps_for(pipe)
     kw = dict(req.sampling_kw(), fps=fps, expand=req.expand, progress=progress, mark=mark)
