@@ -66,3 +66,13 @@ def test_vae_streams_equal_whole_calls(wan_parts):
         zc, cache = vae.encode_chunk(whole[:, :, sl], cache)
         zs.append(zc)
     assert torch.allclose(torch.cat(zs, 2), enc, atol=1e-5)
+
+
+def test_an_offloaded_text_encoder_gives_the_same_states_and_waits_on_the_cpu(wan_folder, wan_parts):
+    from cinegen.wan.text import WanTextEncoder
+
+    text = WanTextEncoder.from_folder(wan_folder, "cpu", offload=True)
+    emb, _ = text.encode(["a blue cube slides left"])
+    ref, _ = wan_parts.text.encode(["a blue cube slides left"])
+    assert torch.equal(emb, ref)
+    assert all(p.device.type == "cpu" for p in text.model.parameters())

@@ -155,13 +155,14 @@ class Pipeline:
     def from_wan(cls, path: str | Path, device: str | None = None, dtype: torch.dtype | None = None) -> "Pipeline":
         """A diffusers Wan2.1 text-to-video folder: cinegen's DiT with its weights (dit/wan_convert.py), its VAE and
         UMT5 text encoder through diffusers and transformers (cinegen/wan), sampled as WanPipeline samples it by
-        default (wan/folder.py pipeline_config). bf16 on CUDA, fp32 elsewhere."""
+        default (wan/folder.py pipeline_config). bf16 on CUDA, fp32 elsewhere; on CUDA the text encoder waits on the
+        CPU between prompts."""
         from cinegen.wan.folder import load_wan, pipeline_config
 
         dev = pick_device(device)
         dtype = dtype or (torch.bfloat16 if dev.type == "cuda" else torch.float32)
         config = pipeline_config(path)
-        parts = load_wan(path, dev, dtype)
+        parts = load_wan(path, dev, dtype, offload_text=dev.type == "cuda")  # the GPU is the DiT's while it samples
         return cls(parts.vae, parts.dit, parts.text, config, dev)
 
     # ---------------------------------------------------------------- pieces

@@ -269,7 +269,8 @@ def parts_from_modules(transformer: torch.nn.Module, vae: torch.nn.Module, text_
 
 
 def load_wan(path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
-             vae_dtype: torch.dtype = torch.float32, text_dtype: torch.dtype | None = None) -> WanParts:
+             vae_dtype: torch.dtype = torch.float32, text_dtype: torch.dtype | None = None,
+             offload_text: bool = False) -> WanParts:
     """Load a diffusers Wan2.1 T2V folder: transformer as cinegen's DiT (in `dtype`), VAE (in `vae_dtype`:
     float32, as diffusers' Wan docs advise), UMT5 text encoder (in `text_dtype`, default `dtype`)."""
     require_wan_deps()
@@ -282,5 +283,6 @@ def load_wan(path: str | Path, device: str | torch.device = "cpu", dtype: torch.
     sampling = WanSampling.from_scheduler_config(sched, str(path / "scheduler"))
     dit = load_dit(path / "transformer", device, dtype)
     vae = WanVAE.from_folder(path / "vae", device, vae_dtype)
-    text = WanTextEncoder.from_folder(path, device, text_dtype or dtype, max_length=sampling.max_sequence_length)
+    text = WanTextEncoder.from_folder(path, device, text_dtype or dtype, max_length=sampling.max_sequence_length,
+                                      offload=offload_text)
     return _check_parts(WanParts(path, dit, vae, text, sampling, sched, device, dtype))
