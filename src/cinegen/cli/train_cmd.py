@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -72,8 +73,9 @@ def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
 
         from cinegen.common.atomic import atomic_dir
 
-        with atomic_dir(out / "model") as tmp:
-            shutil.copytree(dit_model, tmp, dirs_exist_ok=True)
+        if os.environ.get("RANK", "0") == "0":  # under torchrun: one process copies
+            with atomic_dir(out / "model") as tmp:
+                shutil.copytree(dit_model, tmp, dirs_exist_ok=True)
         res["model"] = str(out / "model")
     _report(res)
 
@@ -86,6 +88,8 @@ def stage_done(run: Path, cfg) -> bool:
 
 
 def _report(res: dict) -> None:
+    if os.environ.get("RANK", "0") != "0":  # under torchrun every process returns the same result: one report
+        return
     if res["done"]:
         typer.echo(f"done at step {res['step']} (loss {res['loss']:.4f}); model in {res['model']}")
     else:

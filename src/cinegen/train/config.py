@@ -74,6 +74,11 @@ class TrainConfig:
     # hardware
     device: str = "auto"
     compile: bool = False
+    # Under torchrun (docs/PARALLEL.md): "ddp" (every process holds the whole model) or "fsdp" (FSDP2: each
+    # holds 1/N of weights, gradients and optimizer state; sharded checkpoints)
+    parallel: str = "ddp"
+    sequence_parallel: int = 1  # DiT: processes that split each clip's tokens (Ulysses); must divide the heads
+    checkpoint_blocks: bool = False  # recompute each block's activations in the backward instead of storing them
 
     def __post_init__(self) -> None:
         if self.kind not in ("vae", "dit"):
@@ -101,6 +106,12 @@ class TrainConfig:
             raise InputError("world-state alignment needs the world's truth: kind=dit and data=world")
         if not 0.0 <= self.t2v_first <= 1.0:
             raise InputError("t2v_first is a share of the run, between 0 and 1")
+        if self.parallel not in ("ddp", "fsdp"):
+            raise InputError(f"parallel must be 'ddp' or 'fsdp', got {self.parallel!r}")
+        if self.sequence_parallel < 1:
+            raise InputError("sequence_parallel must be >= 1 (1: off)")
+        if self.sequence_parallel > 1 and (self.kind != "dit" or self.align_weight > 0):
+            raise InputError("sequence_parallel splits the DiT's tokens: kind=dit, without align_weight")
         if self.batch_size < 1 or self.steps < 1:
             raise InputError("batch_size and steps must be positive")
         if not 0 <= self.image_fraction <= 1 or not 0 <= self.caption_dropout < 1 or not 0 <= self.memory_fraction <= 1:

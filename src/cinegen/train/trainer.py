@@ -3,6 +3,9 @@ bf16 autocast on GPU, checkpoints with exact resume, progress bar, loss CSV + PN
 
 Exact resume: every random draw of step s comes from generators seeded by (seed, s, sample index),
 so a run killed at any point and resumed from its last checkpoint retraces the same steps.
+Under torchrun the model is parallelised from outside (train/parallel.py: DDP, FSDP2, sequence
+parallelism); FSDP runs write sharded checkpoints (train/sharded_ckpt.py), and either kind resumes on
+any number of processes.
 """
 from __future__ import annotations
 
@@ -20,10 +23,10 @@ from cinegen.common.checkpoint import load_config, load_into, load_state, save_s
 from cinegen.common.device import autocast_dtype, pick_device
 from cinegen.common.errors import CheckpointError
 from cinegen.dit.repatch import repatch_state
-from cinegen.train import parallel
+from cinegen.train import parallel, sharded_ckpt
 from cinegen.train.config import TrainConfig
 from cinegen.train.log import LossLog
-from cinegen.train.tasks import DiTTask, VAETask, model_folder
+from cinegen.train.tasks import DiTTask, VAETask, dit_preset, model_folder
 
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
@@ -44,28 +47,39 @@ def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step:
 
 
 def save_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt, step: int, aux=None) -> None:
+    """A full checkpoint (plain and DDP runs, rank 0): safetensors weights + optim.pt."""
     with atomic_dir(run / "ckpt") as tmp:
         save_state(tmp, "model", model.state_dict())
         save_state(tmp, "ema", ema.state_dict())
         if aux is not None:
             save_state(tmp, "aux", aux.state_dict())
         torch.save(opt.state_dict(), tmp / "optim.pt")
-        (tmp / "state.json").write_text(json.dumps({"step": step, "config": cfg.to_dict()}, indent=2))
+        (tmp / "state.json").write_text(json.dumps(_meta(cfg, step), indent=2))
 
 
-def load_checkpoint(run: Path, cfg: TrainConfig, model, ema, opt, aux=None) -> int:
+def _meta(cfg: TrainConfig, step: int) -> dict:
+    return {"step": step, "config": cfg.to_dict()}
+
+
+def checkpoint_step(run: Path, cfg: TrainConfig) -> int:
+    """The step of the run's last checkpoint (full or sharded); 0 without one."""
     ckpt = run / "ckpt"
     if not (ckpt / "state.json").exists():
         return 0
     state = json.loads((ckpt / "state.json").read_text())
     if state["config"]["kind"] != cfg.kind or state["config"]["model"] != cfg.model:
         raise CheckpointError(f"{run} holds a {state['config']['kind']}/{state['config']['model']} run, not {cfg.kind}/{cfg.model}")
+    return int(state["step"])
+
+
+def load_weights(run: Path, model, ema, aux=None) -> dict:
+    """Model, EMA and aux weights of a full checkpoint, in place; returns the optimizer's saved state."""
+    ckpt = run / "ckpt"
     model.load_state_dict(load_state(ckpt, "model"))
     ema.load_state_dict(load_state(ckpt, "ema"))
     if aux is not None:
         aux.load_state_dict(load_state(ckpt, "aux"))
-    opt.load_state_dict(torch.load(ckpt / "optim.pt", weights_only=True))
-    return int(state["step"])
+    return torch.load(ckpt / "optim.pt", weights_only=True)
 
 
 def init_weights(cfg: TrainConfig, model: torch.nn.Module, ema: torch.nn.Module) -> None:
@@ -104,22 +118,42 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
     """
     run = Path(run)
     device = pick_device(cfg.device)
-    d = parallel.setup(device)
+    if cfg.kind == "dit":  # before any process group or data: a bad setting is one line
+        parallel.check_sequence_parallel(dit_preset(cfg.model, cfg.model_overrides).heads, cfg.sequence_parallel)
+    d = parallel.setup(device, cfg.parallel, cfg.sequence_parallel)
+    fsdp = cfg.parallel == "fsdp"
     torch.manual_seed(cfg.seed)  # identical initial weights on every rank
     task = VAETask(cfg, device) if cfg.kind == "vae" else DiTTask(cfg, device, run, d)
-    model = task.model.to(device)
+    model = task.model if fsdp else task.model.to(device)  # FSDP moves only each rank's shards to the device
+    model_cls = type(model)
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     aux = getattr(task, "aux", None)  # a task's auxiliary head: trained and checkpointed, not exported
-    params = list(model.parameters()) + (list(aux.to(device).parameters()) if aux is not None else [])
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    if aux is not None and not fsdp:
+        aux.to(device)
+    mods = (task.step_module, model, ema, aux)
+    trainable = lambda: list(model.parameters()) + (list(aux.parameters()) if aux is not None else [])  # noqa: E731
     if d.main:
         run.mkdir(parents=True, exist_ok=True)
         _save_config(run, cfg)
-    step = load_checkpoint(run, cfg, model, ema, opt, aux)
+    step = checkpoint_step(run, cfg)
+    sharded = step > 0 and sharded_ckpt.is_sharded(run / "ckpt")
+    saved_opt = None
     if step == 0 and cfg.init_from:
         init_weights(cfg, model, ema)
-    step_module = task.step_module
-    net = parallel.wrap(torch.compile(step_module) if cfg.compile else step_module, d, device)
+    elif step > 0 and not sharded:  # a full checkpoint: its weights go in before any sharding
+        saved_opt = load_weights(run, model, ema, aux)
+        if fsdp:
+            saved_opt = sharded_ckpt.optimizer_by_name(task.step_module, trainable(), saved_opt)
+    net = parallel.parallelize(task.step_module, model, ema, cfg, d, device)
+    params = trainable()  # after parallelize: FSDP replaced them by their shards
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    if saved_opt is not None:
+        if fsdp:
+            sharded_ckpt.load_optimizer_by_name(task.step_module, opt, saved_opt)
+        else:
+            opt.load_state_dict(saved_opt)
+    if sharded:
+        sharded_ckpt.load(run / "ckpt", mods, opt)
     log = LossLog(run, step)
     amp = autocast_dtype(device)
     start, start_step = time.perf_counter(), step
@@ -145,7 +179,9 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
             log.add(step=step, loss=last_loss, lr=lr_at(cfg, step - 1), steps_per_s=(step - start_step) / elapsed,
                     elapsed_s=elapsed)
         if fit_minutes is not None and step - start_step == FIT_AFTER_STEPS:
-            cfg = fit_steps(cfg, step, (step - start_step) / elapsed, fit_minutes * 60 - elapsed)
+            # rank 0's clock decides for all: every rank must stop at the same step
+            rate, left = parallel.from_main([(step - start_step) / elapsed, fit_minutes * 60 - elapsed], d, device)
+            cfg = fit_steps(cfg, step, rate, left)
             end = cfg.steps if stop_at is None else min(cfg.steps, stop_at)
             if d.main:
                 _save_config(run, cfg)
@@ -155,19 +191,40 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
                 bar.resize(cfg)
         if bar is not None:
             bar.update(step, last_loss, (step - start_step) / elapsed)
-        out_of_time = max_minutes is not None and elapsed > max_minutes * 60
-        if d.main and (step % cfg.ckpt_every == 0 or step == end or out_of_time):
-            save_checkpoint(run, cfg, model, ema, opt, step, aux)
-            log.save()
+        out_of_time = False
+        if max_minutes is not None:
+            out_of_time = bool(parallel.from_main([float(elapsed > max_minutes * 60)], d, device)[0])
+        if step % cfg.ckpt_every == 0 or step == end or out_of_time:
+            if fsdp:
+                sharded_ckpt.save(run, _meta(cfg, step), mods, opt, d)
+            elif d.main:
+                save_checkpoint(run, cfg, model, ema, opt, step, aux)
+            if d.main:
+                log.save()
         if out_of_time:
             break
     if bar is not None:
         bar.close()
-    if d.main and step >= cfg.steps:
-        task.export(ema, run / "model")
+    if step >= cfg.steps:
+        _export(task, ema, model_cls, run / "model", d, fsdp, device)
     parallel.barrier(d)
     parallel.teardown(d)
     return {"step": step, "done": step >= cfg.steps, "loss": last_loss, "model": str(run / "model")}
+
+
+def _export(task, ema: torch.nn.Module, model_cls: type, out: Path, d: parallel.Dist, fsdp: bool,
+            device: torch.device) -> None:
+    """The model folder from the EMA weights; a sharded EMA is gathered into a plain copy on rank 0 first,
+    so the folder is the same (config.json + safetensors) however the run was parallelised."""
+    if fsdp:
+        state = parallel.full_state(ema)  # collective: every rank takes part
+        if not d.main:
+            return
+        ema = model_cls(ema.cfg)
+        ema.load_state_dict(state)
+        ema = ema.to(device).eval()
+    if d.main:
+        task.export(ema, out)
 
 
 def _save_config(run: Path, cfg: TrainConfig) -> None:
