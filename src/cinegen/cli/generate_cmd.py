@@ -79,7 +79,7 @@ def run_generate(prompt, out, model, seconds, frames, fps, width, height, steps,
     draft = VideoRequest(**fields, **_placeholders(mode))  # every check that needs no model or file, first
     check_output(out)
     still = read_image(image) if image is not None else None
-    pipe = _load(model)
+    d, pipe = _load_on_ranks(model)
     check(pipe, draft)
     the_fps = draft.fps_for(pipe)  # given videos are read at the fps the output will have
     if still is not None:
@@ -89,16 +89,45 @@ def run_generate(prompt, out, model, seconds, frames, fps, width, height, steps,
     source = extend or edit or (connect[0] if connect else None)
     req = replace(draft, image=still, video=read_source(source, the_fps) if source else None,
                   video_b=read_source(connect[1], the_fps) if connect else None)
+    if not d.main:  # the other ranks take part in every DiT call (collectives) and write nothing
+        for _ in run(pipe, req).chunks:
+            pass
+        _leave_ranks(d)
+        return
     # the file appears only once it is written and signed (pipeline/output.py signed_output)
     with _bar() as bar, signed_output(out, prompt or "", pipe.name) as target:
         task = bar.add_task("sampling", total=None)
         progress = lambda i, n: bar.update(task, completed=i, total=n)  # noqa: E731
         gen = run(pipe, req, progress=progress)
         n = _stream_to(target, gen.chunks, gen.fps, label, bar, task)
+    _leave_ranks(d)
     if verbose:
         err.print(f"prompt sent to the text encoder: {gen.encoded_prompt}")
         err.print(f"total {time.perf_counter() - t0:.2f}s")
     typer.echo(f"wrote {out} ({n} frames, {n / gen.fps:.2f} s at {gen.fps:g} fps)")
+
+
+def _load_on_ranks(model: Path | None):
+    """(ranks, pipeline). Under `torchrun --nproc-per-node N -m cinegen generate` every process joins the group
+    (gloo on CPU, NCCL on GPUs) and holds a share of each window's tokens (Ulysses, dit/ulysses.py); a plain
+    run is rank 0 of 1."""
+    from cinegen.common.device import pick_device
+    from cinegen.train import parallel
+
+    d = parallel.setup(pick_device(None))
+    pipe = _load(model)
+    if d.world_size > 1:
+        from cinegen.dit.ulysses import sequence_parallel
+
+        sequence_parallel(pipe.dit)  # a head count the world size does not divide: a one-line error
+    return d, pipe
+
+
+def _leave_ranks(d) -> None:
+    from cinegen.train import parallel
+
+    parallel.barrier(d)
+    parallel.teardown(d)
 
 
 def _placeholders(mode: str) -> dict:
@@ -114,8 +143,11 @@ def run_image(prompt, out, model, width, height, steps, guidance, seed, negative
     req = VideoRequest(mode="still", prompt=prompt, width=width, height=height, steps=steps, guidance=guidance,
                        seed=seed, negative_prompt=negative_prompt or "", expand=not no_expand)
     check_output(out, image=True)
-    pipe = _load(model)
+    d, pipe = _load_on_ranks(model)
     result = run(pipe, req).result(prompt)
+    _leave_ranks(d)
+    if not d.main:
+        return
     if verbose:
         err.print(f"prompt sent to the text encoder: {result.encoded_prompt}")
     save_image(result.frames[0], out, prompt=result.prompt, model_id=pipe.name)
