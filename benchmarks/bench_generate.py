@@ -7,6 +7,7 @@ start to exit (`cli_wall_s`, `cli_rtf`). The text encoder's start-up trace (text
 built once before the cases; `--cold` adds a first-ever run with an empty cache folder.
 
     python benchmarks/bench_generate.py [--model DIR] [--seconds 10 60] [--steps 20]
+    python benchmarks/bench_generate.py --seconds 10 --configs euler:20 unipc:8   # samplers side by side
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ t_import = time.perf_counter()
 pipe = Pipeline.from_pretrained(args["model"])
 t_load = time.perf_counter()
 req, text, cond = pipe.prepare(args["prompt"], seconds=args["seconds"], steps=args["steps"],
-                               seed=0, expand=not args["no_expand"])
+                               seed=0, expand=not args["no_expand"], sampler=args["sampler"])
 chunks = pipe.frames_stream(req, text, cond)
 t_w = time.perf_counter()
 from cinegen.common.video_io import write_video
@@ -48,7 +49,7 @@ t_sign = time.perf_counter()
 st = pipe.stats
 inside = sum(st.values())
 print(json.dumps({
-    "frames": n, "fps": req.fps, "seconds": n / req.fps, "steps": req.steps,
+    "frames": n, "fps": req.fps, "seconds": n / req.fps, "steps": req.steps, "sampler": req.sampler,
     "width": req.width, "height": req.height,
     "import_s": t_import - t0, "load_s": t_load - t_import,
     "text_s": st.get("text", 0.0), "sample_s": st.get("sample", 0.0), "decode_s": st.get("decode", 0.0),
@@ -58,9 +59,10 @@ print(json.dumps({
 """
 
 
-def run_case(model: str | None, seconds: float, steps: int | None, out: Path, no_expand: bool) -> dict:
+def run_case(model: str | None, seconds: float, steps: int | None, out: Path, no_expand: bool,
+             sampler: str | None = None) -> dict:
     args = json.dumps({"model": model, "seconds": seconds, "steps": steps, "out": str(out), "no_expand": no_expand,
-                       "prompt": PROMPT})
+                       "prompt": PROMPT, "sampler": sampler})
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-c", CHILD, args], capture_output=True, text=True)
     wall = time.perf_counter() - t0
@@ -72,11 +74,13 @@ def run_case(model: str | None, seconds: float, steps: int | None, out: Path, no
     return res
 
 
-def run_cli(model: str | None, seconds: float, steps: int | None, out: Path, env: dict | None = None) -> float:
+def run_cli(model: str | None, seconds: float, steps: int | None, out: Path, env: dict | None = None,
+            sampler: str | None = None) -> float:
     exe = Path(sys.executable).with_name("cinegen")
     cmd = [str(exe), "generate", PROMPT, "--seconds", f"{seconds:g}", "-o", str(out)]
     cmd += ["--model", model] if model else []
     cmd += ["--steps", str(steps)] if steps else []
+    cmd += ["--sampler", sampler] if sampler else []
     t0 = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
@@ -91,6 +95,8 @@ def main() -> None:
     ap.add_argument("--model", default=None, help="checkpoint folder (default: the shipped model)")
     ap.add_argument("--seconds", type=float, nargs="+", default=[10.0, 60.0])
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (default: the model's)")
+    ap.add_argument("--configs", nargs="+", default=None, metavar="SAMPLER:STEPS",
+                    help="sampler and steps per case, side by side (e.g. euler:20 unipc:8); default: the model's")
     ap.add_argument("--no-expand", action="store_true")
     ap.add_argument("--cold", action="store_true", help="also time a first-ever run (empty start-up cache)")
     ap.add_argument("--json", default="benchmarks/results/generate.json")
@@ -107,21 +113,28 @@ def main() -> None:
     from cinegen.text import TextEncoder
 
     TextEncoder()  # builds the start-up trace if this machine has none yet (what every run after the first finds)
+    configs = [(c.split(":")[0], int(c.split(":")[1])) for c in a.configs] if a.configs else [(None, a.steps)]
     rows = []
-    for s in a.seconds:
-        row = run_case(a.model, s, a.steps, out_dir / f"bench_{s:g}s.mp4", a.no_expand)
-        row["cli_wall_s"] = run_cli(a.model, s, a.steps, out_dir / f"bench_cli_{s:g}s.mp4")
-        row["cli_rtf"] = row["cli_wall_s"] / row["seconds"]
-        rows.append(row)
+    for sampler, steps in configs:
+        for s in a.seconds:
+            row = run_case(a.model, s, steps, out_dir / f"bench_{s:g}s.mp4", a.no_expand, sampler)
+            row["cli_wall_s"] = run_cli(a.model, s, steps, out_dir / f"bench_cli_{s:g}s.mp4", sampler=sampler)
+            row["cli_rtf"] = row["cli_wall_s"] / row["seconds"]
+            rows.append(row)
     if cold is not None:
         rows[0]["cli_cold_wall_s"] = cold
         print(f"first-ever run (no start-up cache), {a.seconds[0]:g} s video: {cold:.2f} s wall")
-    cols = ["seconds", "frames", "width", "steps", "load_s", "text_s", "sample_s", "decode_s", "watermark_s",
+    cols = ["sampler", "seconds", "frames", "width", "steps", "load_s", "text_s", "sample_s", "decode_s", "watermark_s",
             "encode_mp4_s", "sign_s", "wall_s", "realtime_factor", "cli_wall_s", "cli_rtf", "peak_rss_mb"]
     print(" | ".join(f"{c:>12}" for c in cols))
     for r in rows:
         print(" | ".join(f"{r[c]:>12.2f}" if isinstance(r[c], float) else f"{r[c]:>12}" for c in cols))
-    if len(rows) >= 2:
+    if len(configs) > 1:
+        for i, r in enumerate(rows[len(a.seconds):]):
+            base = rows[i % len(a.seconds)]  # the first config's row for the same length
+            print(f"{r['sampler']} {r['steps']} steps / {base['sampler']} {base['steps']} steps, {r['seconds']:g} s video: "
+                  f"sampling {r['sample_s'] / base['sample_s']:.2f}×, whole command {r['cli_wall_s'] / base['cli_wall_s']:.2f}×")
+    elif len(rows) >= 2:
         print(f"time ratio {rows[-1]['seconds']:g}s / {rows[0]['seconds']:g}s: {rows[-1]['wall_s'] / rows[0]['wall_s']:.2f}; "
               f"peak memory ratio: {rows[-1]['peak_rss_mb'] / rows[0]['peak_rss_mb']:.2f}")
     Path(a.json).write_text(json.dumps(rows, indent=2))
