@@ -51,6 +51,7 @@ def run_cmd(
     height: int | None = typer.Option(None, help="height (default: the model's)"),
     steps: int | None = typer.Option(None, help="sampling steps (default: the model's)"),
     guidance: float | None = typer.Option(None, help="guidance scale (default: the model's)"),
+    sampler: str | None = typer.Option(None, help="euler or unipc (default: the model's)"),
     seed: int = 0,
     limit: int | None = typer.Option(None, "--limit", help="use N prompts spread evenly over the file"),
     expand: bool = typer.Option(True, "--expand/--no-expand", help="expand short prompts (the default) or not"),
@@ -69,7 +70,7 @@ def run_cmd(
         task = bar.add_task("generating", total=len(items))
         for i, it in enumerate(items):
             res = pipe(it.prompt, seconds=it.seconds or seconds, fps=fps, width=width, height=height, steps=steps,
-                       guidance=guidance, seed=seed + i, expand=expand)
+                       guidance=guidance, seed=seed + i, expand=expand, sampler=sampler)
             results.append(evaluate_video(res.frames, res.fps, it.prompt, it.shots))
             sheets.append(res.frames)
             bar.advance(task)
