@@ -127,3 +127,27 @@ def test_motion_loss_sees_motion_errors_not_errors_every_frame_shares():
     held[:, 1:3] = True  # every pair that sees the change touches a clean frame
     assert motion_loss(moving, x0, noise, t, held) < 1e-10
     assert flow_loss(lambda x, tt: moving, x0, noise, t, motion_weight=1.0) > flow_loss(lambda x, tt: moving, x0, noise, t)
+
+
+def test_given_counts_make_unequal_halves_average_to_the_whole_batch():
+    """Data parallelism: each half divides by the whole batch's counts / 2, so the two losses average to
+    the whole batch's loss however its clean frames fall (what DDP's gradient averaging needs)."""
+    from cinegen.flow.objective import noisy_counts
+
+    g = torch.Generator().manual_seed(0)
+    x0, noise = torch.randn(4, 3, 4, 5, 5, generator=g), torch.randn(4, 3, 4, 5, 5, generator=g)
+    t = torch.rand(4, 4, generator=g)
+    model = lambda x, tt: 0.3 * x - x.roll(1, dims=-1)  # noqa: E731  (per sample: halves see what the whole sees)
+    clean = torch.tensor([[True, True, True, False], [True, False, False, True],  # half 0: 3 noisy, 1 pair
+                          [False] * 4, [True, False, False, False]])  # half 1: 7 noisy, 5 pairs
+    whole = flow_loss(model, x0, noise, t, clean, motion_weight=0.5)
+    counts = noisy_counts(clean) / 2
+    assert torch.equal(noisy_counts(clean), torch.tensor([10.0, 6.0]))
+    halves = [flow_loss(model, x0[s], noise[s], t[s], clean[s], motion_weight=0.5, frames=counts[0], pairs=counts[1])
+              for s in (slice(0, 2), slice(2, 4))]
+    assert torch.allclose((halves[0] + halves[1]) / 2, whole, rtol=1e-6, atol=0)
+    # each half's own mean averages to something else: the bug this fixes
+    own = [flow_loss(model, x0[s], noise[s], t[s], clean[s], motion_weight=0.5) for s in (slice(0, 2), slice(2, 4))]
+    assert abs((own[0] + own[1]) / 2 - whole) > 1e-3 * whole
+    # without counts the loss is what it always was
+    assert torch.equal(flow_loss(model, x0, noise, t, clean, motion_weight=0.5, frames=None, pairs=None), whole)

@@ -58,3 +58,23 @@ def test_aligned_run_trains_the_head_exports_only_the_dit_and_resumes_exactly(tm
     assert (tmp_path / "a/cache/state.safetensors").exists()
     exported = load_state(tmp_path / "a/model", "dit")
     assert not any(k.startswith("head") for k in exported) and set(exported) == set(load_state(tmp_path / "a/ckpt", "model"))
+
+
+def test_state_loss_with_the_whole_batchs_cover_averages_over_unequal_halves():
+    """Data parallelism: given the whole batch's cover / 2, two halves with different cover average to the
+    whole batch's state_loss (each half's own cover would not)."""
+    from cinegen.train.world_state import COLOURS, HEAD_DIM, SHAPES, STATE_DIM, cover_total, state_loss
+
+    g = torch.Generator().manual_seed(0)
+    pred = torch.randn(4, 6, HEAD_DIM, generator=g)
+    target = torch.zeros(4, 6, STATE_DIM)
+    target[..., 0] = torch.rand(4, 6, generator=g) * (torch.rand(4, 6, generator=g) < 0.5)
+    target[0, :, 0], target[3, :, 0] = 0.0, 1.0  # half 0 has less cover than half 1
+    target[..., 1] = torch.randint(len(COLOURS), (4, 6), generator=g).float()
+    target[..., 2] = torch.randint(len(SHAPES), (4, 6), generator=g).float()
+    target[..., 3:] = torch.randn(4, 6, 4, generator=g)
+    cover = cover_total(target) / 2
+    halves = [state_loss(pred[s], target[s], cover) for s in (slice(0, 2), slice(2, 4))]
+    assert torch.allclose((halves[0] + halves[1]) / 2, state_loss(pred, target), rtol=1e-5, atol=0)
+    own = [state_loss(pred[s], target[s]) for s in (slice(0, 2), slice(2, 4))]
+    assert abs((own[0] + own[1]) / 2 - state_loss(pred, target)) > 1e-3

@@ -104,12 +104,18 @@ def flow_loss(
     clean_mask: torch.Tensor | None = None,
     weight: torch.Tensor | None = None,
     motion_weight: float = 0.0,
+    frames: float | torch.Tensor | None = None,
+    pairs: float | torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean squared velocity error over the noisy frames; clean frames keep x0 and t = 0.
 
     x0, noise (B, C, T, H, W); t (B,) or (B, T); clean_mask (B, T) bool or None; weight (B, 1, T, H, W)
     per-latent-pixel weights (foreground_weights) or None: each frame's error is their weighted mean,
     so the loss keeps its scale. motion_weight > 0 adds motion_loss on top.
+
+    frames, pairs: what the summed errors are divided by (None: this batch's own noisy frames and noisy
+    frame pairs, `noisy_counts`). Data parallelism passes the whole batch's counts / its rank count, so
+    that the mean over ranks of each rank's loss is the whole batch's loss (train/tasks.py).
     """
     b, _, nt = x0.shape[:3]
     t = t[:, None].expand(b, nt) if t.ndim == 1 else t
@@ -127,21 +133,29 @@ def flow_loss(
         wt = weight.float().expand(b, 1, nt, *sq.shape[3:])
         err = (sq * wt).mean(dim=1).sum(dim=(2, 3)) / wt[:, 0].sum(dim=(2, 3)).clamp(min=1e-8)  # (B, T)
     w = (~clean_mask).to(err.dtype)
-    loss = (err * w).sum() / w.sum().clamp(min=1.0)
+    loss = (err * w).sum() / (w.sum().clamp(min=1.0) if frames is None else frames)
     if motion_weight > 0:
-        loss = loss + motion_weight * motion_loss(v, x0, noise, t, clean_mask, weight)
+        loss = loss + motion_weight * motion_loss(v, x0, noise, t, clean_mask, weight, pairs)
     return loss
 
 
+def noisy_counts(clean_mask: torch.Tensor) -> torch.Tensor:
+    """(2,) float: the noisy frames and the noisy neighbouring frame pairs of clean_mask (B, T), the counts
+    flow_loss and motion_loss average over."""
+    noisy = ~clean_mask
+    return torch.stack([noisy.sum(), (noisy[:, 1:] & noisy[:, :-1]).sum()]).float()
+
+
 def motion_loss(v: torch.Tensor, x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor, clean_mask: torch.Tensor,
-                weight: torch.Tensor | None = None) -> torch.Tensor:
+                weight: torch.Tensor | None = None, pairs: float | torch.Tensor | None = None) -> torch.Tensor:
     """Squared error of the clean estimate's change from one latent frame to the next (cinegen's own term).
 
     The clean estimate is x̂0 = x_t − t·v, so its error is −t·(v − v*). A plain mean pays as much for a
     colour that is off in every frame as for an object that stays where it should have moved; this term
     sees only the difference between neighbouring frames' errors, which is zero for an error the frames
     share and large for motion drawn wrong. Pairs with a clean frame are skipped. v, x0, noise
-    (B, C, T, H, W); t, clean_mask (B, T); weight (B, 1, T, H, W) or None.
+    (B, C, T, H, W); t, clean_mask (B, T); weight (B, 1, T, H, W) or None; pairs: the divisor of the summed
+    errors (None: this batch's noisy pairs; see flow_loss's frames).
     """
     if x0.shape[2] < 2:
         return v.sum() * 0.0
@@ -150,4 +164,4 @@ def motion_loss(v: torch.Tensor, x0: torch.Tensor, noise: torch.Tensor, t: torch
     wt = torch.ones_like(d) if weight is None else 0.5 * (weight[:, :, 1:] + weight[:, :, :-1]).float()
     err = (d * wt).sum(dim=(1, 3, 4)) / wt.sum(dim=(1, 3, 4)).clamp(min=1e-8)  # (B, T−1)
     pair = (~clean_mask[:, 1:] & ~clean_mask[:, :-1]).to(err.dtype)
-    return (err * pair).sum() / pair.sum().clamp(min=1.0)
+    return (err * pair).sum() / (pair.sum().clamp(min=1.0) if pairs is None else pairs)

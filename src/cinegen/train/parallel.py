@@ -177,6 +177,20 @@ def my_slice(batch_size: int, d: Dist) -> range:
     return range(d.dp_rank * per, (d.dp_rank + 1) * per)
 
 
+def dp_mean(x: torch.Tensor, d: Dist) -> torch.Tensor:
+    """Per-rank sums `x` (a few numbers) summed over the data-parallel groups, / dp_size: one all_reduce.
+
+    The ranks of a sequence-parallel group hold the same samples, so the sum over the whole world counts
+    each sample sp times, and / world_size (= sp · dp_size) gives exactly what one rank per group would,
+    without a process group per data-parallel position.
+    """
+    if d.world_size == 1:
+        return x
+    x = x.clone()
+    dist.all_reduce(x)
+    return x / d.world_size
+
+
 def barrier(d: Dist) -> None:
     if d.world_size > 1:
         dist.barrier()

@@ -17,6 +17,7 @@ from cinegen.common.errors import CheckpointError
 from cinegen.common.seed import generator
 from cinegen.dit import DIT_PRESETS, DiT, DiTConfig
 from cinegen.flow import flow_loss, foreground_weights, sample_clean_mask, sample_train_t
+from cinegen.flow.objective import noisy_counts
 from cinegen.pipeline.pipeline import frames_to_tensor
 from cinegen.train import parallel
 from cinegen.train.config import TrainConfig
@@ -259,7 +260,7 @@ class DiTTask:
     def __init__(self, cfg: TrainConfig, device: torch.device, run: Path, d: parallel.Dist):
         from cinegen.train.latent_cache import build_cache
 
-        self.cfg, self.device = cfg, device
+        self.cfg, self.device, self.d = cfg, device, d
         if not cfg.vae_dir:
             raise CheckpointError("DiT training needs vae_dir: the trained VAE's folder")
         self.vae_dir = model_folder(cfg.vae_dir)
@@ -356,21 +357,35 @@ class DiTTask:
             clean[:, 0] = True  # the memory frame is always given
             pos = pos.to(self.device)
         weight = foreground_weights(x0, self.cfg.fg_weight) if self.cfg.fg_weight > 0 else None
+        from cinegen.train.world_state import cover_total, state_loss
+
+        target = None
+        if self.aux is not None:
+            target = self._batch_state(step, idx, x0.shape[2]).to(self.device).flatten(1, 3)  # (B, N, STATE_DIM)
+        frames = pairs = cover = None
+        if self.d.dp_size > 1:
+            # DDP and FSDP average the ranks' gradients, and the ranks' slices hold different numbers of clean
+            # frames (condition modes): each rank divides its summed errors by the whole batch's count / dp_size,
+            # so the average over ranks is one process's loss over the whole batch
+            local = noisy_counts(clean)  # (2,): from `clean` after the memory frame is forced, as the loss sees it
+            if target is not None:
+                local = torch.cat([local, cover_total(target)[None]])
+            mean = parallel.dp_mean(local, self.d)
+            # as the loss's clamp(min=1) of the whole batch's counts: with none, every rank's sum is 0
+            frames, pairs = mean[:2].clamp(min=1.0 / self.d.dp_size)
+            cover = mean[2] if target is not None else None
         if self.aux is None:
             return flow_loss(lambda x, tt: net(x, tt, emb, mask, pos), x0, noise, t, clean, weight,
-                             self.cfg.motion_weight)
-        from cinegen.train.world_state import state_loss
-
+                             self.cfg.motion_weight, frames, pairs)
         out = {}
 
         def model_fn(x: torch.Tensor, tt: torch.Tensor) -> torch.Tensor:
             out["v"], out["state"] = net(x, tt, emb, mask, pos)
             return out["v"]
 
-        loss = flow_loss(model_fn, x0, noise, t, clean, weight, self.cfg.motion_weight)
-        target = self._batch_state(step, idx, x0.shape[2]).to(self.device).flatten(1, 3)  # (B, N, STATE_DIM)
+        loss = flow_loss(model_fn, x0, noise, t, clean, weight, self.cfg.motion_weight, frames, pairs)
         on = step < self.cfg.align_until * self.cfg.steps  # off for the end of training (HASTE)
-        return loss + (self.cfg.align_weight if on else 0.0) * state_loss(out["state"], target)
+        return loss + (self.cfg.align_weight if on else 0.0) * state_loss(out["state"], target, cover)
 
     def _batch_state(self, step: int, idx: range, n: int) -> torch.Tensor:
         """The world state of the clips batch() drew for this step (the same draws), first n latent frames."""

@@ -72,11 +72,13 @@ def token_state(clip: Clip, grid: tuple[int, int], temporal_down: int) -> np.nda
     return out
 
 
-def state_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def state_loss(pred: torch.Tensor, target: torch.Tensor, cover_total: torch.Tensor | None = None) -> torch.Tensor:
     """pred (B, N, HEAD_DIM) from the head; target (B, N, STATE_DIM) from token_state, flattened the DiT's way.
 
     Presence is a soft binary cross-entropy on every token; colour, shape (cross-entropy), offset and
-    velocity (squared error) count only on tokens an object covers, each weighted by its cover.
+    velocity (squared error) count only on tokens an object covers, each weighted by its cover and divided
+    by `cover_total` (None: this batch's total cover; data-parallel training passes the whole batch's / the
+    number of ranks, so the mean over ranks is one process's loss).
     """
     nc, ns = len(COLOURS), len(SHAPES)
     cover = target[..., 0]
@@ -88,4 +90,11 @@ def state_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     colour = F.cross_entropy(p[:, 1 : 1 + nc], t[:, 1].long(), reduction="none")
     shape = F.cross_entropy(p[:, 1 + nc : 1 + nc + ns], t[:, 2].long(), reduction="none")
     geometry = (p[:, 1 + nc + ns :] - t[:, 3:7]).pow(2).sum(dim=1)
-    return loss + ((colour + shape + geometry) * w).sum() / w.sum()
+    total = w.sum() if cover_total is None else cover_total.clamp(min=1e-12)
+    return loss + ((colour + shape + geometry) * w).sum() / total
+
+
+def cover_total(target: torch.Tensor) -> torch.Tensor:
+    """The total object cover of targets (B, N, STATE_DIM): state_loss's divisor."""
+    c = target[..., 0]
+    return c[c > 0].sum()
