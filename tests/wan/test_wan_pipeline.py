@@ -111,3 +111,29 @@ def test_bad_folders_are_one_line_errors(cli, wan_folder, tmp_path):
 def test_without_the_wan_extra_the_error_says_how_to_install(cli, wan_folder, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "diffusers", None)  # import diffusers now fails, as when it is not installed
     _one_line_exit_2(cli, wan_folder, tmp_path, 'pip install "cinegen[wan]"')
+
+
+CLI_MODES = {"image": ("--image", "IMG"), "extend": ("--extend", "SRC"), "connect": ("--connect", "SRC", "--connect",
+             "SRC2"), "loop": ("--loop",), "edit": ("--edit", "SRC"),
+             "storyboard": ("--storyboard", "0.5s: a red ball | 0.5s close-up: it rolls")}
+
+
+@pytest.mark.parametrize("mode", sorted(CLI_MODES))
+def test_every_mode_runs_through_the_cli(cli, wan_folder, tmp_path, mode):
+    from PIL import Image
+
+    from cinegen.common.video_io import write_video
+
+    files = {"SRC": write_video(tmp_path / "src.mp4", _video(13), 16.0),
+             "SRC2": write_video(tmp_path / "src2.mp4", _video(9), 16.0), "IMG": tmp_path / "img.png"}
+    Image.fromarray(_video(1)[0]).save(files["IMG"])
+    out = tmp_path / "out.mp4"
+    prompt = () if mode == "storyboard" else (PROMPT,)
+    length = () if mode in ("edit", "storyboard") else ("--frames", 8 if mode != "image" else FRAMES)
+    code, _, err = cli("generate", *prompt, "--model", wan_folder, "-o", out, "--width", W, "--height", H,
+                       "--steps", 2, *length, *[str(files.get(a, a)) for a in CLI_MODES[mode]])
+    assert code == 0, err
+    with av.open(str(out)) as c:
+        frames = [fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)]
+    want = {"image": FRAMES, "extend": 13 + 8, "connect": 2 + 8, "loop": 8, "edit": 13, "storyboard": 16}[mode]
+    assert len(frames) == want and frames[0].shape == (H, W, 3)
