@@ -52,6 +52,9 @@ _SAMPLING = {
     "window": "latent frames per window",
     "context": "clean latent frames carried from one window to the next",
     "memory": "each window after the first also sees the video's first latent frame",
+    "sampler": "the ODE solver: euler, or unipc (second order, one model call a step)",
+    "flow_shift": "a fixed time shift on diffusers' flow-sigma grid (Wan folders)",
+    "condition": "how given frames are held: clean (t = 0) or replace (re-noised each step)",
 }
 _HISTORY_LINE = ("How this model came to be (earlier sessions, experiments tried and not shipped, training history) "
                  "is in `docs/MODEL_HISTORY.md` and `docs/EXPERIMENTS.md` in the repository.")
