@@ -106,6 +106,11 @@ def test_bad_folders_are_one_line_errors(cli, wan_folder, tmp_path):
     _one_line_exit_2(cli, other, tmp_path, "config.json")
     with pytest.raises(CheckpointError):
         Pipeline.from_pretrained(broken)
+    third = tmp_path / "third-order"  # a scheduler the pipeline does not run as diffusers would
+    shutil.copytree(wan_folder, third)
+    sched = third / "scheduler" / "scheduler_config.json"
+    sched.write_text(json.dumps({**json.loads(sched.read_text()), "solver_order": 3}))
+    _one_line_exit_2(cli, third, tmp_path, "solver_order 3")
 
 
 def test_without_the_wan_extra_the_error_says_how_to_install(cli, wan_folder, tmp_path, monkeypatch):

@@ -181,6 +181,11 @@ def pipeline_config(path: str | Path) -> dict[str, Any]:
     check_wan_folder(path)
     s = WanSampling.from_scheduler_config(_read_json(path / "scheduler" / "scheduler_config.json", "scheduler config"),
                                           str(path / "scheduler"))
+    if (s.solver_order, s.lower_order_final, s.num_train_timesteps) != (2, True, 1000):
+        # the Pipeline runs sample_unipc's defaults; reference.generate_wan takes any of these
+        raise CheckpointError(f"{path / 'scheduler'}: solver_order {s.solver_order}, lower_order_final "
+                              f"{s.lower_order_final}, num_train_timesteps {s.num_train_timesteps} are not supported "
+                              "by cinegen's pipeline (it runs 2, true, 1000, as Wan2.1 folders ship)")
     vae = _read_json(path / "vae" / "config.json", "VAE config")
     time_factor = int(vae.get("scale_factor_temporal") or 4)  # diffusers' default, as WanPipeline reads it
     window = 1 + (s.num_frames - 1) // time_factor
