@@ -25,6 +25,9 @@ def test_generate_writes_requested_frames_and_size(cli, tiny_model, tmp_path):
         s = c.streams.video[0]
         assert s.codec_context.name == "h264" and s.codec_context.pix_fmt == "yuv420p"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask  # as a plain open() makes it, not mkstemp's 0600
 
 
 def test_same_seed_same_video(tiny_pipe):
