@@ -4,7 +4,7 @@ from pathlib import Path
 
 import cinegen
 
-LAYER = {"common": 0, "world": 1, "vae": 1, "text": 1, "dit": 1, "flow": 1, "provenance": 1, "data": 2,
+LAYER = {"common": 0, "world": 1, "vae": 1, "text": 1, "dit": 1, "flow": 1, "provenance": 1, "data": 2, "wan": 2,
          "pipeline": 3, "train": 4, "eval": 4, "serve": 4, "cli": 5}
 ROOT = Path(cinegen.__file__).parent
 

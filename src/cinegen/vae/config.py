@@ -71,14 +71,10 @@ class VAEConfig:
         return tuple(i >= n_down - n_time for i in range(n_down))
 
     def n_latent_frames(self, n_frames: int) -> int:
-        if n_frames < 1 or (n_frames - 1) % self.temporal_down:
-            raise InputError(f"a video needs 1 + {self.temporal_down}k frames, got {n_frames}")
-        return 1 + (n_frames - 1) // self.temporal_down
+        return latent_frames(n_frames, self.temporal_down)
 
     def n_frames(self, n_latent: int) -> int:
-        if n_latent < 1:
-            raise InputError(f"need at least 1 latent frame, got {n_latent}")
-        return 1 + (n_latent - 1) * self.temporal_down
+        return pixel_frames(n_latent, self.temporal_down)
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -116,3 +112,37 @@ def vae_fine() -> VAEConfig:
 
 
 VAE_PRESETS: dict[str, Callable[[], VAEConfig]] = {"tiny": vae_tiny, "small": vae_small, "fine": vae_fine}
+
+
+# Shared by every VAE behind cinegen's interface (VideoVAE, wan.vae.WanVAE): a causal video VAE maps
+# 1 + f·k frames to 1 + k latent frames, f its time factor.
+def latent_frames(n_frames: int, time_factor: int) -> int:
+    if n_frames < 1 or (n_frames - 1) % time_factor:
+        raise InputError(f"a video needs 1 + {time_factor}k frames, got {n_frames}")
+    return 1 + (n_frames - 1) // time_factor
+
+
+def pixel_frames(n_latent: int, time_factor: int) -> int:
+    if n_latent < 1:
+        raise InputError(f"need at least 1 latent frame, got {n_latent}")
+    return 1 + (n_latent - 1) * time_factor
+
+
+def check_pixels(cfg: Any, x: Any, first: bool) -> None:
+    """Pixels (B, in_channels, T, H, W) a VAE with `cfg`'s factors can encode: sides multiples of the space
+    factor; the first chunk of a video 1 + f·k frames, later chunks f·k."""
+    if x.ndim != 5 or x.shape[1] != cfg.in_channels:
+        raise InputError(f"expected pixels (B, {cfg.in_channels}, T, H, W), got {tuple(x.shape)}")
+    h, w = x.shape[-2:]
+    if h % cfg.spatial_down or w % cfg.spatial_down or h == 0 or w == 0:
+        raise InputError(f"height and width must be positive multiples of {cfg.spatial_down}, got {h}x{w}")
+    t, td = x.shape[2], cfg.temporal_down
+    if first and (t - 1) % td:
+        raise InputError(f"the first chunk of a video needs 1 + {td}k frames, got {t}")
+    if not first and (t == 0 or t % td):
+        raise InputError(f"chunks after the first need a positive multiple of {td} frames, got {t}")
+
+
+def check_latents(cfg: Any, z: Any) -> None:
+    if z.ndim != 5 or z.shape[1] != cfg.latent_channels or z.shape[2] == 0:
+        raise InputError(f"expected latents (B, {cfg.latent_channels}, T', h, w), got {tuple(z.shape)}")

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cinegen.common.errors import InputError
-from cinegen.vae.config import VAEConfig
+from cinegen.vae.config import VAEConfig, check_latents, check_pixels
 from cinegen.vae.layers import (
     CausalTimeConv, Down, FrameNorm, ResBlock, StreamState, Up, average_channels, conv_frames, depth_to_space,
     space_to_depth,
@@ -137,21 +137,10 @@ class VideoVAE(nn.Module):
 
     # ---- input checks --------------------------------------------------------------------
     def _check_pixels(self, x: torch.Tensor, first: bool) -> None:
-        cfg = self.cfg
-        if x.ndim != 5 or x.shape[1] != cfg.in_channels:
-            raise InputError(f"expected pixels (B, {cfg.in_channels}, T, H, W), got {tuple(x.shape)}")
-        h, w = x.shape[-2:]
-        if h % cfg.spatial_down or w % cfg.spatial_down or h == 0 or w == 0:
-            raise InputError(f"height and width must be positive multiples of {cfg.spatial_down}, got {h}x{w}")
-        t, td = x.shape[2], cfg.temporal_down
-        if first and (t - 1) % td:
-            raise InputError(f"the first chunk of a video needs 1 + {td}k frames, got {t}")
-        if not first and (t == 0 or t % td):
-            raise InputError(f"chunks after the first need a positive multiple of {td} frames, got {t}")
+        check_pixels(self.cfg, x, first)
 
     def _check_latents(self, z: torch.Tensor) -> None:
-        if z.ndim != 5 or z.shape[1] != self.cfg.latent_channels or z.shape[2] == 0:
-            raise InputError(f"expected latents (B, {self.cfg.latent_channels}, T', h, w), got {tuple(z.shape)}")
+        check_latents(self.cfg, z)
 
     # ---- whole videos --------------------------------------------------------------------
     def _encode(self, x: torch.Tensor, state: StreamState) -> DiagonalGaussian:

@@ -22,7 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from cinegen.common.errors import CheckpointError, InputError
+from cinegen.common.errors import CheckpointError
+from cinegen.vae.config import check_latents, check_pixels, latent_frames, pixel_frames
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,10 @@ class WanVAEConfig:
                    std, int(cfg.get("in_channels", 3)))
 
     def n_latent_frames(self, n_frames: int) -> int:
-        if n_frames < 1 or (n_frames - 1) % self.temporal_down:
-            raise InputError(f"a video needs 1 + {self.temporal_down}k frames, got {n_frames}")
-        return 1 + (n_frames - 1) // self.temporal_down
+        return latent_frames(n_frames, self.temporal_down)
 
     def n_frames(self, n_latent: int) -> int:
-        if n_latent < 1:
-            raise InputError(f"need at least 1 latent frame, got {n_latent}")
-        return 1 + self.temporal_down * (n_latent - 1)
+        return pixel_frames(n_latent, self.temporal_down)
 
 
 @dataclass
@@ -108,21 +105,10 @@ class WanVAE(nn.Module):
 
     # ---- checks ------------------------------------------------------------------------------
     def _check_pixels(self, x: torch.Tensor, first: bool) -> None:
-        cfg = self.cfg
-        if x.ndim != 5 or x.shape[1] != cfg.in_channels:
-            raise InputError(f"expected pixels (B, {cfg.in_channels}, T, H, W), got {tuple(x.shape)}")
-        h, w = x.shape[-2:]
-        if h % cfg.spatial_down or w % cfg.spatial_down or h == 0 or w == 0:
-            raise InputError(f"height and width must be positive multiples of {cfg.spatial_down}, got {h}x{w}")
-        t, td = x.shape[2], cfg.temporal_down
-        if first and (t - 1) % td:
-            raise InputError(f"the first chunk of a video needs 1 + {td}k frames, got {t}")
-        if not first and (t == 0 or t % td):
-            raise InputError(f"chunks after the first need a positive multiple of {td} frames, got {t}")
+        check_pixels(self.cfg, x, first)
 
     def _check_latents(self, z: torch.Tensor) -> None:
-        if z.ndim != 5 or z.shape[1] != self.cfg.latent_channels or z.shape[2] == 0:
-            raise InputError(f"expected latents (B, {self.cfg.latent_channels}, T', h, w), got {tuple(z.shape)}")
+        check_latents(self.cfg, z)
 
     # ---- whole videos: diffusers' own calls --------------------------------------------------
     @torch.no_grad()
