@@ -28,6 +28,19 @@ def _cond_mask(cond_mask: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return m
 
 
+def hold(x: torch.Tensor, given: torch.Tensor | None, cond_mask: torch.Tensor | None, what: str = "cond_latents"
+         ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Every sampler's start with held frames: (x with `given` where held, held (B, T) or None, keep
+    (B, 1, T, 1, 1) or None)."""
+    if cond_mask is None:
+        return x, None, None
+    if given is None or given.shape != x.shape:
+        raise InputError(f"cond_mask needs {what} of the same shape as the latents")
+    held = _cond_mask(cond_mask, x)  # (B, T)
+    keep = held[:, None, :, None, None]  # (B, 1, T, 1, 1)
+    return torch.where(keep, given.to(x.dtype), x), held, keep
+
+
 def _check_grid(grid: torch.Tensor) -> None:
     if grid.ndim != 1 or grid.numel() < 2:
         raise InputError(f"grid must be 1-D with >= 2 times, got shape {tuple(grid.shape)}")
@@ -53,14 +66,7 @@ def sample_euler(
     if noise.ndim != 5:
         raise InputError(f"noise must be (B, C, T, H, W), got {tuple(noise.shape)}")
     b, nt = noise.shape[0], noise.shape[2]
-    x = noise.clone()
-    held = None
-    if cond_mask is not None:
-        if cond_latents is None or cond_latents.shape != noise.shape:
-            raise InputError("cond_mask needs cond_latents of the same shape as noise")
-        held = _cond_mask(cond_mask, x)  # (B, T)
-        keep = held[:, None, :, None, None]  # (B, 1, T, 1, 1)
-        x = torch.where(keep, cond_latents.to(x.dtype), x)
+    x, held, keep = hold(noise.clone(), cond_latents, cond_mask)
     grid = grid.to(torch.float32)
     n = grid.numel() - 1
     for i in range(n):
@@ -108,15 +114,8 @@ def sample_flowedit(
     if n_avg < 1:
         raise InputError(f"n_avg must be >= 1, got {n_avg}")
     b, nt = x_src.shape[0], x_src.shape[2]
-    x = x_src.clone()
-    held = keep = given = None
-    if cond_mask is not None:
-        if tar_given is None or tar_given.shape != x_src.shape:
-            raise InputError("cond_mask needs tar_given of the same shape as x_src")
-        held = _cond_mask(cond_mask, x)
-        keep = held[:, None, :, None, None]
-        given = tar_given.to(x.dtype)
-        x = torch.where(keep, given, x)
+    x, held, keep = hold(x_src.clone(), tar_given, cond_mask, "tar_given")
+    given = tar_given.to(x.dtype) if held is not None else None
     grid = grid.to(torch.float32)
     n = grid.numel() - 1
     for i in range(n):

@@ -24,7 +24,7 @@ import torch
 
 from cinegen.common.errors import InputError
 from cinegen.flow.objective import ModelFn
-from cinegen.flow.sampler import Callback, _check_grid, _cond_mask
+from cinegen.flow.sampler import Callback, _check_grid, hold
 
 T_MAX = 1.0 - 1e-6  # λ is infinite at t = 1: the coefficients use this instead (diffusers nudges σ_0 the same)
 
@@ -132,14 +132,7 @@ def sample_unipc(
     if model_times is not None and tuple(model_times.shape) != (n,):
         raise InputError(f"model_times must be ({n},) for a grid of {n + 1} times, got {tuple(model_times.shape)}")
     b, nt = noise.shape[0], noise.shape[2]
-    x = noise.clone()
-    held = keep = None
-    if cond_mask is not None:
-        if cond_latents is None or cond_latents.shape != noise.shape:
-            raise InputError("cond_mask needs cond_latents of the same shape as noise")
-        held = _cond_mask(cond_mask, x)  # (B, T)
-        keep = held[:, None, :, None, None]  # (B, 1, T, 1, 1)
-        x = torch.where(keep, cond_latents.to(x.dtype), x)
+    x, held, keep = hold(noise.clone(), cond_latents, cond_mask)
     grid = grid.to(torch.float32)
     times = grid[:-1] if model_times is None else model_times.to(torch.float32)
     sig = grid.tolist()  # host copies: the coefficients are plain floats

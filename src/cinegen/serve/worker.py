@@ -139,8 +139,8 @@ def generate(pipe, params: dict, prompt: str, data: Path, progress: Callable[[in
     req = job_request(params, prompt, data)
     if req.mode == "storyboard":
         progress = _storyboard_progress(progress, len(req.storyboard.shots))
-    gen = run(pipe, req, progress=progress)
-    return np.concatenate(list(gen.chunks)), gen.fps
+    res = run(pipe, req, progress=progress).result(prompt)
+    return res.frames, res.fps
 
 
 def _parse_board(text: str):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from safetensors.torch import load_file, save_file
 
 from cinegen.common.atomic import atomic_path
 from cinegen.common.errors import CheckpointError, InputError
+from cinegen.common.lru import StatesCache
 from cinegen.text import compiled
 
 DEFAULT_ENCODER = "minilm"
@@ -110,7 +110,6 @@ class TextEncoder:
         self.name = name
         self.device = torch.device(device)
         self.max_length = max_length
-        self.cache_size = cache_size
         # Fast start-up: a checked TorchScript trace from an earlier run, no transformers import (compiled.py).
         traced = compiled.load_trace(path)
         if traced is not None:
@@ -128,7 +127,7 @@ class TextEncoder:
                 with _quiet_transformers():
                     compiled.save_trace(path, self.model, max_length)
         self.model_calls = 0  # how many forward passes ran (the cache test reads it)
-        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()  # prompt → (L_i, D) on CPU
+        self._cache = StatesCache(cache_size)  # prompt → (L_i, D) on CPU
 
     def _load_transformers(self, path: Path) -> None:
         from transformers import AutoTokenizer
@@ -161,13 +160,7 @@ class TextEncoder:
             raise InputError("encode takes a list of prompt strings")
         if not prompts:
             raise InputError("encode got an empty list of prompts")
-        # Look up hits before storing new states: a batch larger than the cache may evict them.
-        found = {p: self._lookup(p) for p in prompts if p in self._cache}
-        missing = list(dict.fromkeys(p for p in prompts if p not in found))
-        if missing:
-            found.update(zip(missing, self._run(missing)))
-            for prompt in missing:
-                self._remember(prompt, found[prompt])
+        found = self._cache.fetch(prompts, self._run)
         states = [found[p] for p in prompts]
 
         length = max(s.shape[0] for s in states)
@@ -183,25 +176,13 @@ class TextEncoder:
 
     # ------------------------------------------------------------------ cache
 
-    def _lookup(self, prompt: str) -> torch.Tensor:
-        self._cache.move_to_end(prompt)
-        return self._cache[prompt]
-
-    def _remember(self, prompt: str, states: torch.Tensor) -> None:
-        if self.cache_size == 0:
-            return
-        self._cache[prompt] = states
-        self._cache.move_to_end(prompt)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)  # least recently used
-
     def cached_prompts(self) -> list[str]:
-        return list(self._cache)
+        return self._cache.prompts()
 
     def save_cache(self, path: str | os.PathLike) -> None:
         """Write every cached prompt's states to one safetensors file (atomic)."""
-        prompts = list(self._cache)
-        tensors = {f"states.{i}": self._cache[p].contiguous() for i, p in enumerate(prompts)}
+        prompts = self._cache.prompts()
+        tensors = {f"states.{i}": self._cache.get(p).contiguous() for i, p in enumerate(prompts)}
         meta = {"encoder": self.name, "max_length": str(self.max_length), "prompts": json.dumps(prompts)}
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp), metadata=meta)
@@ -228,5 +209,5 @@ class TextEncoder:
             states = tensors[f"states.{i}"]
             if states.ndim != 2 or states.shape[1] != self.dim:
                 raise CheckpointError(f"text cache {path}: states of {prompt!r} have shape {tuple(states.shape)}")
-            self._remember(prompt, states.float())
+            self._cache.put(prompt, states.float())
         return len(prompts)

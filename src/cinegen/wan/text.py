@@ -11,12 +11,12 @@ through the text MLP to a constant, not to nothing), so they must not be masked 
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 
 import torch
 
 from cinegen.common.errors import CheckpointError, InputError
+from cinegen.common.lru import StatesCache
 
 
 def _dtype_kw(dtype: torch.dtype) -> dict[str, torch.dtype]:
@@ -41,11 +41,10 @@ class WanTextEncoder:
         self.offload = offload
         self.model = model.eval().requires_grad_(False).to("cpu" if offload else self.device)
         self.max_length = max_length
-        self.cache_size = cache_size
         self.name = name
         self.dim: int = int(model.config.d_model)
         self.model_calls = 0
-        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()  # cleaned prompt -> (L_i, D) float32, CPU
+        self._cache = StatesCache(cache_size)  # cleaned prompt -> (L_i, D) float32, CPU
 
     @classmethod
     def from_folder(cls, path: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32,
@@ -95,12 +94,7 @@ class WanTextEncoder:
         if not prompts:
             raise InputError("encode got an empty list of prompts")
         cleaned = [self.clean(p) for p in prompts]
-        found = {p: self._lookup(p) for p in cleaned if p in self._cache}
-        missing = list(dict.fromkeys(p for p in cleaned if p not in found))
-        if missing:
-            found.update(zip(missing, self._run(missing)))
-            for p in missing:
-                self._remember(p, found[p])
+        found = self._cache.fetch(cleaned, self._run)
         emb = torch.zeros(len(prompts), self.max_length, self.dim)  # (B, L, D)
         for i, p in enumerate(cleaned):
             emb[i, : found[p].shape[0]] = found[p]
@@ -109,14 +103,3 @@ class WanTextEncoder:
 
     def __call__(self, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encode(prompts)
-
-    def _lookup(self, prompt: str) -> torch.Tensor:
-        self._cache.move_to_end(prompt)
-        return self._cache[prompt]
-
-    def _remember(self, prompt: str, states: torch.Tensor) -> None:
-        if self.cache_size == 0:
-            return
-        self._cache[prompt] = states
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
