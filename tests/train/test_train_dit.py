@@ -138,3 +138,24 @@ def test_ladder_recipe_trains_each_level_from_the_one_before_and_resumes(tmp_pat
     assert "done" in capsys.readouterr().out
     with pytest.raises(InputError, match="stages"):
         run_train_stage("dit", tmp_path / "x", "tiny-ladder", [], None, vae_dir=tmp_path / "vae/model")
+
+
+def test_t_shift_moves_the_training_times_toward_noise(tmp_path):
+    """t_shift=s draws logit-normal times shifted by s (median s/(1+s)); 0 keeps the sampler's shift."""
+    from cinegen.flow.schedule import shift_for_tokens
+    from cinegen.pipeline.tiny import make_tiny_checkpoint
+    from cinegen.train import parallel
+    from cinegen.train.tasks import DiTTask
+
+    base = dataclasses.replace(tiny_dit(str(make_tiny_checkpoint(tmp_path / "tiny"))), cache_clips=4, world="L1",
+                               image_fraction=0.0)
+    medians = {}
+    for s in (0.0, 4.0):
+        task = DiTTask(dataclasses.replace(base, t_shift=s), torch.device("cpu"), tmp_path / f"run{s}", parallel.Dist())
+        t = torch.cat([task.batch(step, range(8))[3][:, 0] for step in range(40)])
+        medians[s] = float(t.median())
+    x0 = task.batch(0, range(1))[0]
+    tokens = x0.shape[2] * (x0.shape[3] // task.model.cfg.patch_size[1]) * (x0.shape[4] // task.model.cfg.patch_size[2])
+    default = shift_for_tokens(tokens)
+    assert abs(medians[0.0] - default / (1 + default)) < 0.06
+    assert abs(medians[4.0] - 0.8) < 0.06 and medians[4.0] > medians[0.0] + 0.05

@@ -58,6 +58,9 @@ class TrainConfig:
     fg_weight: float = 0.0
     # DiT: weight of flow/objective.py motion_loss (error of the clean estimate's frame-to-frame change)
     motion_weight: float = 0.0
+    # DiT: shift of the training times' logit-normal (flow/schedule.py sample_train_t); 0 takes the sampler's
+    # shift for the clip's token count. Larger puts more samples at high noise, where layout and motion form.
+    t_shift: float = 0.0
     # VAE only
     kl_weight: float = 1e-6
     crop: int = 0  # train on random crop×crop windows of the rendered frames (0: whole frames); convs don't care
@@ -100,6 +103,8 @@ class TrainConfig:
         check_level(self.world)
         if self.motion_weight < 0:
             raise InputError("motion_weight must be >= 0")
+        if self.t_shift < 0:
+            raise InputError("t_shift must be > 0, or 0 for the sampler's shift")
         if self.align_weight < 0 or self.align_block < 0 or not 0.0 <= self.align_until <= 1.0:
             raise InputError("align_weight and align_block must be >= 0 and align_until a share of the run")
         if self.align_weight > 0 and (self.kind != "dit" or self.data != "world"):

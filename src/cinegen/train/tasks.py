@@ -315,7 +315,7 @@ class DiTTask:
         _, ph, pw = self.model.cfg.patch_size
         for j in idx:
             g = sample_gen(self.cfg.seed, step, j)
-            ts.append(sample_train_t(1, n, n * (h // ph) * (w // pw), g))
+            ts.append(sample_train_t(1, n, n * (h // ph) * (w // pw), g, shift=self.cfg.t_shift or None))
             cms.append(sample_clean_mask(1, n, g, p=T2V_P if t2v_phase(self.cfg, step) else CLEAN_P))
             noises.append(torch.randn(x0.shape[1:], generator=g))
         dev = self.device
@@ -338,7 +338,7 @@ class DiTTask:
             emb = self.empty if drop else self.text[i * k + c].float()
             mask = self.empty_mask if drop else self.text_mask[i * k + c]
             n_tokens = n * (x0.shape[2] // ph) * (x0.shape[3] // pw)
-            ts.append(sample_train_t(1, n, n_tokens, g))
+            ts.append(sample_train_t(1, n, n_tokens, g, shift=cfg.t_shift or None))
             cms.append(sample_clean_mask(1, n, g, p=T2V_P if t2v_phase(self.cfg, step) else CLEAN_P))
             noises.append(torch.randn(x0.shape, generator=g))
             xs.append(x0)
