@@ -133,10 +133,11 @@ def serve_process(tiny_model, tmp_path):
 
 @pytest.fixture(scope="session")
 def wan_server(tmp_path_factory):
-    """A server on a tiny random diffusers Wan folder (cinegen.wan.tiny), one worker."""
+    """A server on a tiny random diffusers Wan folder (cinegen.wan.tiny), one worker, with --offload (the worker
+    keeps the model's parts on the CPU between uses: the flag reaches the worker process)."""
     from cinegen.wan.tiny import make_tiny_wan_folder
 
     folder = make_tiny_wan_folder(tmp_path_factory.mktemp("wan") / "Wan2.1-T2V-tiny-Diffusers", seed=0)
-    srv = ServerProc(folder, tmp_path_factory.mktemp("serve-wan") / "data", 1).start()
+    srv = ServerProc(folder, tmp_path_factory.mktemp("serve-wan") / "data", 1, "--offload").start()
     yield srv
     srv.stop()

@@ -27,3 +27,4 @@ def test_a_wan_folder_serves_videos_with_its_own_defaults(wan_server):
     with av.open(io.BytesIO(data)) as c:
         frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
     assert len(frames) == 9 and frames[0].shape == (32, 48, 3)
+    assert "offloaded to the CPU between uses" in wan_server.log.read_text()  # --offload reached the worker

@@ -75,6 +75,42 @@ def test_every_mode_runs_with_latent_replacement(pipe):
     assert np.array_equal(still[0], src[0])
 
 
+
+def test_offload_gives_the_same_video_with_each_part_placed_before_it_runs(pipe, wan_folder):
+    """With offload the DiT and the VAE wait on the CPU and are brought to the device one at a time: every DiT
+    call finds the DiT placed, every VAE call the VAE, and they alternate across windows (extend: DiT windows
+    and VAE chunks interleave). On this CPU-only machine the device is the CPU, so what is checked here is the
+    placement order and an unchanged video; the GPU memory it saves is bench_wan's to measure on a GPU."""
+    off = Pipeline.from_pretrained(wan_folder, offload=True)
+    assert off.offload and off.text.offload  # the text encoder waits on the CPU as well
+    seen = []
+    dit_forward, vae_decode, vae_encode = off.dit.forward, off.vae.decode_chunk, off.vae.encode
+
+    def spy(name, fn):
+        def call(*a, **k):
+            seen.append((name, off._resident))
+            return fn(*a, **k)
+        return call
+
+    off.dit.forward = spy("dit", dit_forward)
+    off.vae.decode_chunk, off.vae.encode = spy("vae", vae_decode), spy("vae", vae_encode)
+    req = VideoRequest(mode="extend", prompt=PROMPT, video=_video(13), frames=96, width=W, height=H, steps=2,
+                       fps=16.0)
+    got = off.generate(req, mark=False).frames
+    assert np.array_equal(got, pipe.generate(req, mark=False).frames)
+    assert seen and all(name == resident for name, resident in seen)
+    switches = sum(a[0] != b[0] for a, b in zip(seen, seen[1:]))
+    assert switches >= 3, seen  # encode the source, then DiT windows and VAE chunks take turns (two windows)
+
+
+def test_bf16_runs_on_the_cpu_close_to_float32(pipe, wan_folder):
+    """The GPU's dtype path (bf16 weights, autocast, float32 time features and solver) run here on the CPU."""
+    low = Pipeline.from_wan(wan_folder, device="cpu", dtype=torch.bfloat16)
+    assert next(low.dit.parameters()).dtype == torch.bfloat16
+    kw = dict(num_frames=FRAMES, width=W, height=H, steps=STEPS, guidance=GUIDANCE, seed=0, mark=False)
+    a, b = pipe(PROMPT, **kw).frames, low(PROMPT, **kw).frames
+    assert a.shape == b.shape and psnr(a, b) >= 40.0  # 51.7 dB when written
+
 def test_the_cli_generates_from_a_wan_folder(cli, wan_folder, tmp_path):
     out = tmp_path / "wan.mp4"
     code, _, err = cli("generate", PROMPT, "--model", wan_folder, "-o", out, "--frames", FRAMES, "--width", W,
@@ -83,6 +119,11 @@ def test_the_cli_generates_from_a_wan_folder(cli, wan_folder, tmp_path):
     with av.open(str(out)) as c:
         frames = [fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)]
     assert len(frames) == FRAMES and frames[0].shape == (H, W, 3)
+    code, _, err = cli("generate", PROMPT, "--model", wan_folder, "-o", tmp_path / "off.mp4", "--frames", FRAMES,
+                       "--width", W, "--height", H, "--steps", 2, "--offload")
+    assert code == 0, err
+    with av.open(str(tmp_path / "off.mp4")) as c:
+        assert np.array_equal(np.stack([fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)]), np.stack(frames))
 
 
 def _one_line_exit_2(cli, model, tmp_path, needle):

@@ -16,11 +16,11 @@ from cinegen.pipeline.output import check_output, save_image, signed_output
 err = Console(stderr=True)
 
 
-def _load(model: Path | None):
+def _load(model: Path | None, offload: bool = False):
     from cinegen.pipeline import Pipeline
 
     with err.status("loading model"):
-        return Pipeline.from_pretrained(model)
+        return Pipeline.from_pretrained(model, offload=offload)
 
 
 def _bar():
@@ -59,7 +59,7 @@ def _stream_to(out: Path, chunks: Iterator[np.ndarray], fps: float, label: bool,
     return n
 
 
-def run_generate(prompt, out, model, seconds, frames, fps, width, height, steps, guidance, sampler, seed, negative_prompt,
+def run_generate(prompt, out, model, offload, seconds, frames, fps, width, height, steps, guidance, sampler, seed, negative_prompt,
                  image, extend, direction, connect, loop, edit, strength, source_prompt, edit_method, storyboard, label,
                  no_expand, verbose) -> None:
     from cinegen.pipeline.run import VideoRequest, check, read_image, read_source, run
@@ -79,7 +79,7 @@ def run_generate(prompt, out, model, seconds, frames, fps, width, height, steps,
     draft = VideoRequest(**fields, **_placeholders(mode))  # every check that needs no model or file, first
     check_output(out)
     still = read_image(image) if image is not None else None
-    d, pipe = _load_on_ranks(model)
+    d, pipe = _load_on_ranks(model, offload)
     check(pipe, draft)
     the_fps = draft.fps_for(pipe)  # given videos are read at the fps the output will have
     if still is not None:
@@ -107,7 +107,7 @@ def run_generate(prompt, out, model, seconds, frames, fps, width, height, steps,
     typer.echo(f"wrote {out} ({n} frames, {n / gen.fps:.2f} s at {gen.fps:g} fps)")
 
 
-def _load_on_ranks(model: Path | None):
+def _load_on_ranks(model: Path | None, offload: bool = False):
     """(ranks, pipeline). Under `torchrun --nproc-per-node N -m cinegen generate` every process joins the group
     (gloo on CPU, NCCL on GPUs) and holds a share of each window's tokens (Ulysses, dit/ulysses.py); a plain
     run is rank 0 of 1."""
@@ -115,7 +115,7 @@ def _load_on_ranks(model: Path | None):
     from cinegen.train import parallel
 
     d = parallel.setup(pick_device(None))
-    pipe = _load(model)
+    pipe = _load(model, offload)
     if d.world_size > 1:
         from cinegen.dit.ulysses import sequence_parallel
 
@@ -137,13 +137,13 @@ def _placeholders(mode: str) -> dict:
             "video_b": one if mode == "connect" else None}
 
 
-def run_image(prompt, out, model, width, height, steps, guidance, seed, negative_prompt, no_expand, verbose) -> None:
+def run_image(prompt, out, model, offload, width, height, steps, guidance, seed, negative_prompt, no_expand, verbose) -> None:
     from cinegen.pipeline.run import VideoRequest, run
 
     req = VideoRequest(mode="still", prompt=prompt, width=width, height=height, steps=steps, guidance=guidance,
                        seed=seed, negative_prompt=negative_prompt or "", expand=not no_expand)
     check_output(out, image=True)
-    d, pipe = _load_on_ranks(model)
+    d, pipe = _load_on_ranks(model, offload)
     result = run(pipe, req).result(prompt)
     _leave_ranks(d)
     if not d.main:

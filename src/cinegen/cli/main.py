@@ -21,6 +21,7 @@ app.add_typer(train_app, name="train")
 app.add_typer(world_app, name="world")
 
 MODEL_HELP = "checkpoint folder (config.json + safetensors); default: the model shipped with cinegen"
+OFFLOAD_HELP = "keep the model's parts on the CPU and bring each to the GPU only while it runs (less GPU memory, slower)"
 
 
 @app.command()
@@ -28,6 +29,7 @@ def generate(
     prompt: Optional[str] = typer.Argument(None, help=f"what the video shows (at most {L.MAX_PROMPT_CHARS} characters)"),
     out: Path = typer.Option(Path("out.mp4"), "-o", "--out", help="output: .mp4, .gif, .webp, or a folder for PNG frames"),
     model: Optional[Path] = typer.Option(None, "--model", help=MODEL_HELP),
+    offload: bool = typer.Option(False, "--offload", help=OFFLOAD_HELP),
     seconds: Optional[float] = typer.Option(None, help=f"duration, more than 0 and at most {L.MAX_SECONDS:g}"),
     frames: Optional[int] = typer.Option(None, "--frames", help="an exact frame count instead of --seconds"),
     fps: Optional[float] = typer.Option(None, help=f"frames per second, {L.MIN_FPS:g} to {L.MAX_FPS:g}"),
@@ -64,6 +66,7 @@ def image(
     prompt: str = typer.Argument(..., help="what the image shows"),
     out: Path = typer.Option(Path("out.png"), "-o", "--out", help="output .png"),
     model: Optional[Path] = typer.Option(None, "--model", help=MODEL_HELP),
+    offload: bool = typer.Option(False, "--offload", help=OFFLOAD_HELP),
     width: Optional[int] = typer.Option(None, help=f"pixels, {L.MIN_SIDE} to {L.MAX_SIDE}"),
     height: Optional[int] = typer.Option(None, help=f"pixels, {L.MIN_SIDE} to {L.MAX_SIDE}"),
     steps: Optional[int] = typer.Option(None, help=f"sampling steps, 1 to {L.MAX_STEPS}"),

@@ -26,6 +26,8 @@ def _config(data: Optional[Path], database_url: Optional[str], **kw):
 
 def serve_command(
     model: Optional[Path] = typer.Option(None, "--model", help="checkpoint folder; default: the shipped model"),
+    offload: bool = typer.Option(False, "--offload", help="workers keep the model's parts on the CPU and bring each "
+                                 "to the GPU only while it runs (less GPU memory, slower)"),
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (localhost unless told otherwise)"),
     port: int = typer.Option(8000, "--port"),
     data: Optional[Path] = typer.Option(None, "--data", help=DATA_HELP),
@@ -40,7 +42,7 @@ def serve_command(
     """Serve OpenAI's Videos API (/v1/videos) and a web page (/) from this machine."""
     from cinegen.serve.server import run_server
 
-    cfg = _config(data, database_url, model=model, host=host, port=port, workers=workers,
+    cfg = _config(data, database_url, model=model, offload=offload, host=host, port=port, workers=workers,
                   retention_hours=retention_hours, max_queued_per_key=max_queued, requests_per_minute=rate_limit,
                   max_upload_bytes=int(max_upload_mb * 2**20))
     run_server(cfg)

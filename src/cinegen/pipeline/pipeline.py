@@ -101,11 +101,20 @@ def check_image(image: np.ndarray) -> np.ndarray:
 
 
 class Pipeline:
-    def __init__(self, vae: VideoVAE, dit: DiT, text: TextEncoder, config: dict, device: torch.device | None = None):
+    def __init__(self, vae: VideoVAE, dit: DiT, text: TextEncoder, config: dict, device: torch.device | None = None,
+                 offload: bool = False):
+        """offload: the DiT and the VAE wait on the CPU and visit `device` one at a time, only while they run
+        (and so does a text encoder that can wait there): peak GPU memory is about the largest part's instead
+        of their sum, at the cost of moving a part's weights at each switch."""
         self.device = device or torch.device("cpu")
-        self.vae = vae.to(self.device).eval()
-        self.dit = dit.to(self.device).eval()
+        self.offload = offload
+        self._resident: str | None = None  # with offload: the part now on `device`
+        self.vae = vae.to("cpu" if offload else self.device).eval()
+        self.dit = dit.to("cpu" if offload else self.device).eval()
         self.text = text
+        if offload and hasattr(text, "offload"):
+            text.offload = True
+            text.model.to("cpu")
         self.config = config
         self.name = config.get("name", "cinegen")
         self.sampling = SamplingConfig.from_dict(config.get("sampling", {}), f"{self.name}'s config.json")
@@ -114,12 +123,28 @@ class Pipeline:
     def _timed(self, stage: str, t0: float) -> None:
         self.stats[stage] = self.stats.get(stage, 0.0) + time.perf_counter() - t0
 
+    def _use(self, name: str) -> None:
+        """With offload, bring part `name` ("dit" or "vae") to the device and send the other back to the CPU.
+
+        Placed by the pipeline, not by hooks: a long video alternates DiT windows and VAE chunks, where
+        accelerate's one-way hook chain (diffusers' enable_model_cpu_offload) would leave both resident."""
+        if not self.offload or self._resident == name:
+            return
+        other = "vae" if name == "dit" else "dit"
+        getattr(self, other).to("cpu")
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        getattr(self, name).to(self.device)
+        self._resident = name
+
     # ---------------------------------------------------------------- loading
     @classmethod
     def from_pretrained(
-        cls, path: str | Path | None = None, device: str | None = None, text_encoder: TextEncoder | None = None
+        cls, path: str | Path | None = None, device: str | None = None, text_encoder: TextEncoder | None = None,
+        offload: bool = False,
     ) -> "Pipeline":
-        """Load a checkpoint folder (config.json + vae/dit safetensors); None loads the shipped default."""
+        """Load a checkpoint folder (config.json + vae/dit safetensors) or a diffusers Wan folder; None loads the
+        shipped default. offload: keep the parts on the CPU between uses (a GPU too small for all of them)."""
         if path is None:
             path = DEFAULT_MODEL_DIR
             if not (path / "config.json").exists():
@@ -131,7 +156,7 @@ class Pipeline:
         from cinegen.wan.folder import is_wan_folder
 
         if is_wan_folder(path):
-            return cls.from_wan(path, device)
+            return cls.from_wan(path, device, offload=offload)
         config = load_config(path)
         for key in ("vae", "dit"):
             if key not in config:
@@ -149,10 +174,11 @@ class Pipeline:
             text_encoder = TextEncoder(text_cfg.get("name", "minilm"), max_length=text_cfg.get("max_length", 77))
         if text_encoder.dim != dit_cfg.text_dim:
             raise CheckpointError(f"text encoder width {text_encoder.dim} != the DiT's text_dim {dit_cfg.text_dim}")
-        return cls(vae, dit, text_encoder, config, pick_device(device))
+        return cls(vae, dit, text_encoder, config, pick_device(device), offload)
 
     @classmethod
-    def from_wan(cls, path: str | Path, device: str | None = None, dtype: torch.dtype | None = None) -> "Pipeline":
+    def from_wan(cls, path: str | Path, device: str | None = None, dtype: torch.dtype | None = None,
+                 offload: bool = False) -> "Pipeline":
         """A diffusers Wan2.1 text-to-video folder: cinegen's DiT with its weights (dit/wan_convert.py), its VAE and
         UMT5 text encoder through diffusers and transformers (cinegen/wan), sampled as WanPipeline samples it by
         default (wan/folder.py pipeline_config). bf16 on CUDA, fp32 elsewhere; on CUDA the text encoder waits on the
@@ -163,7 +189,7 @@ class Pipeline:
         dtype = dtype or (torch.bfloat16 if dev.type == "cuda" else torch.float32)
         config = pipeline_config(path)
         parts = load_wan(path, dev, dtype, offload_text=dev.type == "cuda")  # the GPU is the DiT's while it samples
-        return cls(parts.vae, parts.dit, parts.text, config, dev)
+        return cls(parts.vae, parts.dit, parts.text, config, dev, offload)
 
     # ---------------------------------------------------------------- pieces
     def request(self, prompt: str, **kw) -> Request:
@@ -204,6 +230,7 @@ class Pipeline:
     @torch.no_grad()
     def encode_frames(self, frames: np.ndarray) -> torch.Tensor:
         """uint8 (T, H, W, 3), T = 1 + 4k → normalised latents (C, 1 + k, H/s, W/s), s = the VAE space factor."""
+        self._use("vae")
         return self.vae.encode(frames_to_tensor(frames).to(self.device))[0]
 
     @torch.no_grad()
@@ -212,6 +239,7 @@ class Pipeline:
         cache = None
         for zf in latents:
             t0 = time.perf_counter()
+            self._use("vae")  # the DiT may have run since the last chunk (the next window)
             x, cache = self.vae.decode_chunk(zf[None, :, None], cache)
             frames = tensor_to_frames(x)
             self._timed("decode", t0)
@@ -242,6 +270,7 @@ class Pipeline:
     def model(self, x: torch.Tensor, t: torch.Tensor, text: torch.Tensor, mask: torch.Tensor | None = None,
               **kw) -> torch.Tensor:
         """The DiT's velocity in float32, whatever its weights' dtype (bf16 on a GPU runs under autocast)."""
+        self._use("dit")
         dtype = next(self.dit.parameters()).dtype
         if dtype == torch.float32:
             return self.dit(x, t, text, mask, **kw)

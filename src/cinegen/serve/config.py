@@ -20,6 +20,7 @@ def default_data_dir() -> Path:
 class ServeConfig:
     data: Path = field(default_factory=default_data_dir)  # job database, uploads, outputs
     model: Path | None = None  # checkpoint folder; None = the model shipped with cinegen
+    offload: bool = False  # workers keep the model's parts on the CPU between uses (Pipeline offload)
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1  # generation processes, each with its own copy of the model
@@ -85,6 +86,7 @@ class ServeConfig:
         return {
             "data": str(self.data),
             "model": None if self.model is None else str(self.model),
+            "offload": self.offload,
             "host": self.host,
             "port": self.port,
             "workers": self.workers,

@@ -193,8 +193,9 @@ def serve_forever(cfg: ServeConfig, tag: str = "w", stop: threading.Event | None
     torch.set_num_threads(cfg.torch_threads())
     name = worker_name(tag)
     store = JobStore(cfg.db_url)
-    pipe = Pipeline.from_pretrained(cfg.model)
-    print(f"worker {name}: model {pipe.name} loaded", file=sys.stderr, flush=True)
+    pipe = Pipeline.from_pretrained(cfg.model, offload=cfg.offload)
+    note = ", its parts offloaded to the CPU between uses" if pipe.offload else ""
+    print(f"worker {name}: model {pipe.name} loaded{note}", file=sys.stderr, flush=True)
     while not (stop is not None and stop.is_set()):
         if supervised and os.getppid() != parent:
             return
