@@ -51,14 +51,20 @@ class WanTextEncoder:
                     max_length: int = 512, offload: bool = False) -> "WanTextEncoder":
         """tokenizer/ and text_encoder/ of a Wan folder, through transformers' from_pretrained (local files only)."""
         from transformers import AutoTokenizer, UMT5EncoderModel
+        from transformers.utils import logging as hf_logging
 
         path = Path(path)
+        bar = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # a shard bar would cut through the caller's own progress display
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path / "tokenizer"), local_files_only=True)
             model = UMT5EncoderModel.from_pretrained(str(path / "text_encoder"), local_files_only=True,
                                                      **_dtype_kw(dtype))
         except (OSError, ValueError, KeyError) as e:
             raise CheckpointError(f"cannot load the Wan text encoder from {path}: {str(e).splitlines()[0]}") from None
+        finally:
+            if bar:
+                hf_logging.enable_progress_bar()
         return cls(tokenizer, model, device, max_length, name=str(path / "text_encoder"), offload=offload)
 
     @staticmethod
