@@ -159,3 +159,27 @@ def test_t_shift_moves_the_training_times_toward_noise(tmp_path):
     default = shift_for_tokens(tokens)
     assert abs(medians[0.0] - default / (1 + default)) < 0.06
     assert abs(medians[4.0] - 0.8) < 0.06 and medians[4.0] > medians[0.0] + 0.05
+
+
+def test_clip_sizes_are_checked_against_the_models_own_factors(tmp_path):
+    """Frame counts and sides are checked against the VAE's factors and the DiT's patch read from them, before
+    any cache is built: a size the models cannot take is a one-line InputError naming their numbers."""
+    from cinegen.common.errors import InputError
+    from cinegen.pipeline.tiny import make_tiny_checkpoint
+    from cinegen.train import parallel
+    from cinegen.train.tasks import DiTTask, VAETask
+
+    vae_dir = make_tiny_checkpoint(tmp_path / "tiny")
+    base = dataclasses.replace(tiny_dit(str(vae_dir)), cache_clips=2, world="L1")
+    task = DiTTask(base, torch.device("cpu"), tmp_path / "ok", parallel.Dist())
+    td, sd = task.vae.cfg.temporal_down, task.vae.cfg.spatial_down
+    side = sd * task.model.cfg.patch_size[2]
+    with pytest.raises(InputError, match=f"1 \\+ {td}k"):
+        DiTTask(dataclasses.replace(base, n_frames=1 + td + 1), torch.device("cpu"), tmp_path / "a", parallel.Dist())
+    with pytest.raises(InputError, match=f"multiple of {side}"):
+        DiTTask(dataclasses.replace(base, width=base.width + side // 2), torch.device("cpu"), tmp_path / "b",
+                parallel.Dist())
+    assert not (tmp_path / "b" / "cache").exists()
+    vae_cfg = dataclasses.replace(tiny_vae(), n_frames=1 + td + 1)
+    with pytest.raises(InputError, match="1 \\+"):
+        VAETask(vae_cfg, torch.device("cpu"))

@@ -20,7 +20,7 @@ class TrainConfig:
     width: int = 64
     height: int = 64
     fps: float = 8.0
-    n_frames: int = 17  # pixel frames per clip, 1 + 4k
+    n_frames: int = 17  # pixel frames per clip, 1 + k·(the VAE's time factor)
     image_fraction: float = 0.2  # share of batches that are 1-frame images
     batch_size: int = 16
     steps: int = 2000
@@ -86,12 +86,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.kind not in ("vae", "dit"):
             raise InputError(f"kind must be 'vae' or 'dit', got {self.kind!r}")
-        if (self.n_frames - 1) % 4:
-            raise InputError(f"n_frames must be 1 + 4k, got {self.n_frames}")
-        if self.width % 16 or self.height % 16:
-            raise InputError("width and height must be multiples of 16")
-        if self.crop and (self.crop % 16 or self.crop > min(self.width, self.height)):
-            raise InputError("crop must be a multiple of 16 no larger than the frame")
+        if self.n_frames < 1 or self.width < 1 or self.height < 1:
+            raise InputError("n_frames, width and height must be positive")
+        if self.crop < 0 or self.crop > min(self.width, self.height):
+            raise InputError("crop must be 0 (whole frames) or a side no larger than the frame")
         if self.cooldown < 0 or self.cooldown > self.steps:
             raise InputError("cooldown must be between 0 and steps")
         if self.decoder_only and (self.kind != "vae" or not self.init_from):
@@ -165,3 +163,16 @@ def _parse(value: str) -> Any:
         except ValueError:
             pass
     return value
+
+
+def check_clip_size(cfg: TrainConfig, time_factor: int, space_factor: int, patch: tuple[int, ...] = (1, 1, 1)) -> None:
+    """The clip size against the factors of the models being trained (read from them, never assumed):
+    1 + k·time_factor frames, sides that the VAE's space factor times the DiT's patch divide."""
+    if (cfg.n_frames - 1) % time_factor:
+        raise InputError(f"n_frames must be 1 + {time_factor}k for this VAE, got {cfg.n_frames}")
+    side_h, side_w = space_factor * patch[1], space_factor * patch[2]
+    if cfg.height % side_h or cfg.width % side_w:
+        raise InputError(f"width must be a multiple of {side_w} and height of {side_h} (the VAE's {space_factor}× "
+                         f"space factor times the DiT's patch), got {cfg.width}x{cfg.height}")
+    if cfg.crop % space_factor:
+        raise InputError(f"crop must be a multiple of the VAE's space factor {space_factor}, got {cfg.crop}")

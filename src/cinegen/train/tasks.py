@@ -20,7 +20,7 @@ from cinegen.flow import flow_loss, foreground_weights, sample_clean_mask, sampl
 from cinegen.flow.objective import noisy_counts
 from cinegen.pipeline.pipeline import frames_to_tensor
 from cinegen.train import parallel
-from cinegen.train.config import TrainConfig
+from cinegen.train.config import TrainConfig, check_clip_size
 from cinegen.vae import VAEConfig, VideoVAE
 from cinegen.vae.loss import vae_loss
 
@@ -119,6 +119,7 @@ class VAETask:
     def __init__(self, cfg: TrainConfig, device: torch.device):
         self.cfg, self.device = cfg, device
         self.model = VideoVAE(vae_preset(cfg.model, cfg.model_overrides))
+        check_clip_size(cfg, self.model.cfg.temporal_down, self.model.cfg.spatial_down)
         if cfg.decoder_only:
             self.model.encoder.requires_grad_(False)  # AdamW skips parameters without gradients
         self.step_module = VAEStep(self.model, cfg.decoder_only)  # what DDP wraps; shares the model's parameters
@@ -265,6 +266,8 @@ class DiTTask:
             raise CheckpointError("DiT training needs vae_dir: the trained VAE's folder")
         self.vae_dir = model_folder(cfg.vae_dir)
         self.vae = load_vae(self.vae_dir).to(device)
+        check_clip_size(cfg, self.vae.cfg.temporal_down, self.vae.cfg.spatial_down,
+                        dit_preset(cfg.model, dict(cfg.model_overrides)).patch_size)  # before any cache is built
         self.folder = None
         if cfg.data != "world":  # real videos: encoded on the fly (captions through the encoder's cache)
             from cinegen.text import TextEncoder
