@@ -8,7 +8,11 @@
 #
 # Settings (environment): MINUTES of training (6), CLIPS in the latent cache (40000), BATCH (128),
 # LR (1e-3), INIT weights to start from (default = the shipped model; "" = from scratch), SETS (more
-# `--set name=value`, e.g. "--set model.patch_size=[1,2,2]"), EVAL_LIMIT prompts (24), DEVICE (cuda).
+# `--set name=value`, e.g. "--set model.patch_size=[1,2,2]"), EVAL_PROMPTS (eval/prompts/dev.txt; a level's
+# own set for a level run, e.g. eval/prompts/levels/L1_dev.txt), EVAL_LIMIT prompts (24), DEVICE (cuda).
+# The L1 run the ladder study asks for next (docs/EXPERIMENTS.md, D's recipe at 10x its samples, from scratch):
+#   MINUTES=8 INIT= CLIPS=20000 EVAL_PROMPTS=eval/prompts/levels/L1_dev.txt EVAL_LIMIT=64 \
+#   SETS="--set world=L1 --set fg_weight=16 --set t2v_first=1 --set motion_weight=1" bash tools/device_train.sh
 # Every phase is timed into $OUT/log.txt; the DiT's settings and loss land beside the weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +47,7 @@ PY
 cp "$RUN/loss.csv" "$OUT/loss.csv"
 log "model packed: $(du -sh "$OUT/model" | cut -f1)"
 
-python3 -m cinegen eval run --model "$RUN/model" --prompts eval/prompts/dev.txt --limit "${EVAL_LIMIT:-24}" \
+python3 -m cinegen eval run --model "$RUN/model" --prompts "${EVAL_PROMPTS:-eval/prompts/dev.txt}" --limit "${EVAL_LIMIT:-24}" \
   --out "$RUN/eval" >"$OUT/eval.txt" 2>>"$OUT/log.txt" || log "eval failed"
 cp "$RUN/eval/summary.json" "$OUT/eval_summary.json" 2>/dev/null || true
 log "done"
