@@ -182,7 +182,7 @@ class Pipeline:
         """A diffusers Wan2.1 text-to-video folder: cinegen's DiT with its weights (dit/wan_convert.py), its VAE and
         UMT5 text encoder through diffusers and transformers (cinegen/wan), sampled as WanPipeline samples it by
         default (wan/folder.py pipeline_config). bf16 on CUDA, fp32 elsewhere; on CUDA the text encoder waits on the
-        CPU between prompts."""
+        CPU between prompts, and with offload the DiT and the VAE do too, between their calls."""
         from cinegen.wan.folder import load_wan, pipeline_config
 
         dev = pick_device(device)
