@@ -130,11 +130,11 @@ class Pipeline:
         accelerate's one-way hook chain (diffusers' enable_model_cpu_offload) would leave both resident."""
         if not self.offload or self._resident == name:
             return
-        other = "vae" if name == "dit" else "dit"
-        getattr(self, other).to("cpu")
+        part, other = (self.dit, self.vae) if name == "dit" else (self.vae, self.dit)
+        other.to("cpu")
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
-        getattr(self, name).to(self.device)
+        part.to(self.device)
         self._resident = name
 
     # ---------------------------------------------------------------- loading
