@@ -119,7 +119,7 @@ def test_t2v_first_trains_plain_text_to_video_then_the_whole_mix(tmp_path):
     assert [is_image_step(full, s) for s in late] == [is_image_step(cfg, s) for s in late]  # same draws after it
 
 
-def test_ladder_recipe_trains_each_level_from_the_one_before_and_resumes(tmp_path, capsys):
+def test_ladder_recipe_trains_each_level_from_the_one_before_then_a_decoder_for_it_and_resumes(tmp_path, capsys):
     import json
 
     from cinegen.cli.train_cmd import run_recipe
@@ -132,9 +132,25 @@ def test_ladder_recipe_trains_each_level_from_the_one_before_and_resumes(tmp_pat
     assert l2["init_from"] == str(tmp_path / "dit_L1" / "model")
     final = load_state(tmp_path / "model", "dit")
     assert all(torch.equal(final[k], v) for k, v in load_state(tmp_path / "dit_L2/model", "dit").items())
-    before = (tmp_path / "dit_L2/ckpt/state.json").stat().st_mtime_ns
+    # the decoder redraws with the last stage's DiT; the final folder pairs that DiT with it
+    dec = json.loads((tmp_path / "decoder/config.json").read_text())
+    assert dec["redraw_from"] == str(tmp_path / "dit_L2" / "model") and dec["world"] == "L2"
+    vae, first, redrawn = (load_state(tmp_path / d, "vae") for d in ("model", "vae/model", "decoder/model"))
+    assert all(torch.equal(vae[k], v) for k, v in redrawn.items())
+    enc = [k for k in vae if k.startswith("encoder.")]
+    assert enc and all(torch.equal(vae[k], first[k]) for k in enc)  # the DiT's latent space is kept
+    assert any(not torch.equal(vae[k], first[k]) for k in vae if k.startswith("decoder."))
+    from typer.testing import CliRunner
+
+    from cinegen.cli.main import app
+
+    res = CliRunner().invoke(app, ["train", "package", "--run", str(tmp_path), "--out", str(tmp_path / "pkg")])
+    assert res.exit_code == 0, res.output
+    card = (tmp_path / "pkg/MODEL_CARD.md").read_text()  # every stage of the ladder has its row
+    assert "| DiT | 3 |" in card and "| DiT stage 2 | 3 |" in card and "| VAE decoder for the DiT's latents | 3 |" in card
+    stamps = [(tmp_path / d / "ckpt/state.json").stat().st_mtime_ns for d in ("dit_L2", "decoder")]
     run_recipe("tiny-ladder", tmp_path, None)  # a rerun finds every stage done
-    assert (tmp_path / "dit_L2/ckpt/state.json").stat().st_mtime_ns == before
+    assert [(tmp_path / d / "ckpt/state.json").stat().st_mtime_ns for d in ("dit_L2", "decoder")] == stamps
     assert "done" in capsys.readouterr().out
     with pytest.raises(InputError, match="stages"):
         run_train_stage("dit", tmp_path / "x", "tiny-ladder", [], None, vae_dir=tmp_path / "vae/model")
@@ -183,3 +199,17 @@ def test_clip_sizes_are_checked_against_the_models_own_factors(tmp_path):
     vae_cfg = dataclasses.replace(tiny_vae(), n_frames=1 + td + 1)
     with pytest.raises(InputError, match="1 \\+"):
         VAETask(vae_cfg, torch.device("cpu"))
+
+
+def test_every_recipe_builds_valid_configs_with_the_ladder_ending_on_the_whole_world():
+    from cinegen.train.recipes import RECIPES
+
+    for name, (vae_fn, dit_fn, decoder_fn) in RECIPES.items():
+        stages = dit_fn("vae")  # TrainConfig validates itself as it is built
+        stages = stages if isinstance(stages, list) else [stages]
+        assert vae_fn().kind == "vae" and all(s.kind == "dit" for s in stages), name
+        if decoder_fn is not None:
+            dec = decoder_fn("vae", "dit", stages[-1].world)
+            assert dec.decoder_only and dec.redraw_from == "dit" and dec.init_from == "vae", name
+    ladder = RECIPES["ladder"][1]("vae")
+    assert [s.world for s in ladder] == ["L1", "L2", "L3", "L4"] and ladder[0].t2v_first == 1.0

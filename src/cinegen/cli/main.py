@@ -114,7 +114,7 @@ def train_dit(
 
 @train_app.command("package")
 def train_package(
-    run: Path = typer.Option(..., "--run", help="recipe run folder (holds vae/, dit/ and model/)"),
+    run: Path = typer.Option(..., "--run", help="recipe run folder (holds vae/, dit/ or a ladder's dit_L*/ and decoder/, and model/)"),
     out: Path = typer.Option(..., "--out", help="where the packaged model goes (e.g. src/cinegen/assets/model)"),
     eval_dir: Optional[Path] = typer.Option(None, "--eval", help="a `cinegen eval run` report to put in the card"),
     failures: str = typer.Option("", help="known failure modes, for the card"),
@@ -125,14 +125,16 @@ def train_package(
     model = run / "model" if (run / "model" / "config.json").exists() else run / "dit" / "model"
     if not (model / "config.json").exists():
         raise CinegenError(f"{run} has no trained model folder (model/ or dit/model/)")
-    package_model(model, out, run / "vae", [run / "dit"], eval_dir, failures=failures)
+    stages = sorted(run.glob("dit_L*")) or [run / "dit"]  # a ladder's stages sort in level order
+    decoder = run / "decoder" if (run / "decoder" / "config.json").exists() else None
+    package_model(model, out, run / "vae", stages, eval_dir, failures=failures, decoder_run=decoder)
     typer.echo(f"packaged {model} into {out}")
 
 
 @train_app.callback(invoke_without_command=True)
 def train_recipe(
     ctx: typer.Context,
-    recipe: Optional[str] = typer.Option(None, help="train a whole recipe: VAE, then DiT (default | ladder | tiny | tiny-ladder)"),
+    recipe: Optional[str] = typer.Option(None, help="train a whole recipe: VAE, then DiT (ladder: its stages, then a decoder for it) (default | ladder | tiny | tiny-ladder)"),
     out: Optional[Path] = typer.Option(None, "--out", help="run folder; the model lands in OUT/model"),
     max_minutes: Optional[float] = typer.Option(None, help="stop (checkpointed) after this long; rerun to resume"),
 ) -> None:

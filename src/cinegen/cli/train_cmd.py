@@ -23,7 +23,7 @@ def _recipe(name: str):
 
 def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minutes: float | None,
                     vae_dir: Path | None = None, fit_minutes: float | None = None) -> None:
-    vae_fn, dit_fn = _recipe(recipe)
+    vae_fn, dit_fn, _ = _recipe(recipe)
     if kind == "vae":
         cfg = vae_fn()
     else:
@@ -41,17 +41,19 @@ def run_train_stage(kind: str, out: Path, recipe: str, sets: list[str], max_minu
 
 
 def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
-    """VAE in OUT/vae, DiT in OUT/dit, the final model folder in OUT/model. Rerun to resume."""
+    """VAE in OUT/vae, DiT in OUT/dit (a ladder: OUT/dit_<world>), a redraw decoder in OUT/decoder where the
+    recipe has one, the final model folder in OUT/model. Rerun to resume: finished stages are skipped."""
     import time
 
-    vae_fn, dit_fn = _recipe(recipe)
+    vae_fn, dit_fn, decoder_fn = _recipe(recipe)
     start = time.perf_counter()
     left = lambda: None if max_minutes is None else max_minutes - (time.perf_counter() - start) / 60  # noqa: E731
     res = train(vae_fn(), out / "vae", max_minutes=left())
     if not res["done"]:
         _report(res)
         return
-    stages = dit_fn(str(out / "vae" / "model"))
+    vae_model = out / "vae" / "model"
+    stages = dit_fn(str(vae_model))
     if isinstance(stages, list):  # a ladder: each stage in dit_<world>/, started from the stage before
         prev = None
         for cfg in stages:
@@ -63,20 +65,28 @@ def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
             res = train(cfg, run, max_minutes=left())
             if not res["done"]:
                 break
-        dit_model = prev
-        res = {**res, "model": str(prev)} if res.get("done") else res
+        dit_model, world = prev, stages[-1].world
     else:
         res = train(stages, out / "dit", max_minutes=left())
-        dit_model = out / "dit" / "model"
+        dit_model, world = out / "dit" / "model", stages.world
+    decoder = None
+    if res["done"] and decoder_fn is not None:  # the decoder learns to draw the final DiT's own latents
+        cfg = decoder_fn(str(vae_model), str(dit_model), world)
+        decoder = out / "decoder" / "model"
+        if not stage_done(out / "decoder", cfg):
+            res = train(cfg, out / "decoder", max_minutes=left())
     if res["done"]:
         import shutil
 
         from cinegen.common.atomic import atomic_dir
+        from cinegen.common.checkpoint import load_state, save_state
 
         if os.environ.get("RANK", "0") == "0":  # under torchrun: one process copies
             with atomic_dir(out / "model") as tmp:
                 shutil.copytree(dit_model, tmp, dirs_exist_ok=True)
-        res["model"] = str(out / "model")
+                if decoder is not None:  # same encoder and latent space: only the VAE's weights change
+                    save_state(tmp, "vae", load_state(decoder, "vae"))
+        res = {**res, "model": str(out / "model")}
     _report(res)
 
 

@@ -106,6 +106,12 @@ def _dit_row(label: str, dit: dict) -> str:
             f"`{json.dumps({k: dit['config'].get(k) for k in keys if dit['config'].get(k) not in (None, '')})}` |")
 
 
+def _decoder_row(dec: dict) -> str:
+    keys = ("batch_size", "lr", "n_frames", "world", "redraw_t", "redraw_steps", "redraw_guidance")
+    return (f"| VAE decoder for the DiT's latents | {dec['steps']} | {dec['final_loss']:.4f} | "
+            f"{dec['wall_minutes']:.1f} min | `{json.dumps({k: dec['config'].get(k) for k in keys})}` |")
+
+
 def _sections(text: str) -> dict[str, str]:
     """A card's "## " sections by title, each body stripped of surrounding blank lines."""
     out: dict[str, list[str]] = {}
@@ -153,8 +159,9 @@ def _pictures_present(md: str, folder: Path) -> bool:
 
 
 def write_model_card(model: Path, vae_run: Path, dit_runs: list[Path], eval_md: str = "", failures: str = "",
-                     compute: str = "", previous: str = "") -> Path:
-    """`dit_runs`: the DiT's stages in order (stage 2 starts from stage 1's export). `previous` is the text
+                     compute: str = "", previous: str = "", decoder_run: Path | None = None) -> Path:
+    """`dit_runs`: the DiT's stages in order (stage 2 starts from stage 1's export); `decoder_run`: the
+    decoder fine-tuned on the final DiT's latents, where the recipe has one. `previous` is the text
     of the card this one replaces: a stage whose run folder holds no loss log takes its row from it, and
     when it lists the same weight digests, the measured sections and the compute line not given here are
     carried over from it."""
@@ -175,6 +182,8 @@ def write_model_card(model: Path, vae_run: Path, dit_runs: list[Path], eval_md: 
             rows.append(old_rows[label])
         else:
             raise CheckpointError(f"no training log for the {label} stage in {run}, nor a row in the previous card")
+    if decoder_run is not None:
+        rows.append(_decoder_row(_run_summary(decoder_run)))
     table = "\n".join(rows)
 
     evaluation, pictures = _split_pictures(eval_md)

@@ -12,7 +12,7 @@ from cinegen.train.model_card import write_model_card
 
 
 def package_model(model: Path, out: Path, vae_run: Path, dit_runs: list[Path], eval_dir: Path | None = None,
-                  failures: str = "", compute: str = "", extra_eval_md: str = "") -> Path:
+                  failures: str = "", compute: str = "", extra_eval_md: str = "", decoder_run: Path | None = None) -> Path:
     """Copy `model` into `out` with half-precision weights (loaded back as fp32) and a model card.
 
     `dit_runs` are the DiT's stages in order; stages trained earlier, whose runs are not here, keep the
@@ -30,7 +30,7 @@ def package_model(model: Path, out: Path, vae_run: Path, dit_runs: list[Path], e
                 eval_md += "\n![eval dimensions](eval_dimensions.png)\n"
             eval_md += _good_and_bad(eval_dir, tmp)
         write_model_card(tmp, vae_run, dit_runs, eval_md=eval_md, failures=failures, compute=compute,
-                         previous=previous)
+                         previous=previous, decoder_run=decoder_run)
     return out
 
 
