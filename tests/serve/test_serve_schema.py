@@ -42,3 +42,18 @@ def test_openapi_conformance(tmp_path):
             conforms()
         except Exception as e:  # name the operation that failed
             pytest.fail(f"{op.method.upper()} {op.path}: {e}")
+
+
+def test_serve_config_crosses_to_a_worker_as_json_with_every_field(tmp_path):
+    """The supervisor hands the config to worker processes as JSON; every setting must arrive as set."""
+    import dataclasses
+    import json
+
+    from cinegen.serve.config import ServeConfig
+
+    changed = {"model": tmp_path / "m", "offload": True, "port": 9001, "workers": 3, "retention_hours": 2.5,
+               "max_queued_per_key": 7, "requests_per_minute": 11, "max_upload_bytes": 1234, "lease_seconds": 5.0,
+               "max_attempts": 2, "threads_per_worker": 1, "host": "0.0.0.0"}
+    cfg = ServeConfig(data=tmp_path / "d", database_url="sqlite:///x.db", **changed)
+    back = ServeConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))
+    assert back == cfg and {f.name for f in dataclasses.fields(ServeConfig)} == set(cfg.to_dict())

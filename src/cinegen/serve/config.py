@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from cinegen.common.errors import InputError
@@ -82,23 +82,8 @@ class ServeConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        """JSON-able, for handing to worker processes."""
-        return {
-            "data": str(self.data),
-            "model": None if self.model is None else str(self.model),
-            "offload": self.offload,
-            "host": self.host,
-            "port": self.port,
-            "workers": self.workers,
-            "database_url": self.database_url,
-            "retention_hours": self.retention_hours,
-            "max_queued_per_key": self.max_queued_per_key,
-            "requests_per_minute": self.requests_per_minute,
-            "max_upload_bytes": self.max_upload_bytes,
-            "lease_seconds": self.lease_seconds,
-            "max_attempts": self.max_attempts,
-            "threads_per_worker": self.threads_per_worker,
-        }
+        """JSON-able, for handing to worker processes: every field, paths as strings."""
+        return {f.name: str(v) if isinstance(v := getattr(self, f.name), Path) else v for f in fields(self)}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ServeConfig":
