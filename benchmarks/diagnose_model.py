@@ -55,11 +55,12 @@ def rows_for(pipe, z0: torch.Tensor, caption: str, steps: int, seed: int) -> lis
     shift = pipe.sampling_shift(n_tokens)
     noise = torch.randn(z0.shape, generator=torch.Generator().manual_seed(seed)).to(z0)
     out = [z0]
+    interval = pipe.guidance_interval  # as the model samples: a checkpoint may guide only part of the way
     for t0 in (0.5, 0.8):
-        fn = cfg_velocity(pipe.dit, emb, mask, neg, neg_mask, 4.0)
+        fn = cfg_velocity(pipe.dit, emb, mask, neg, neg_mask, 4.0, interval)
         out.append(sample_euler(fn, add_noise(z0, noise, torch.tensor([t0])), time_grid(steps, shift, t_start=t0)))
     for g in (1.0, 4.0, 8.0):
-        fn = cfg_velocity(pipe.dit, emb, mask, neg, neg_mask, g)
+        fn = cfg_velocity(pipe.dit, emb, mask, neg, neg_mask, g, interval)
         out.append(sample_euler(fn, noise.clone(), time_grid(steps, shift)))
     t = torch.full((1, z0.shape[2]), 0.9)
     xt = add_noise(z0, noise, t)
