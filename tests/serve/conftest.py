@@ -68,6 +68,16 @@ class ServerProc:
         except subprocess.TimeoutExpired:
             self.kill()
 
+    def finished(self, video_id: str, headers: dict, timeout: float = 120.0) -> dict:
+        """Poll a job until it completes or fails; its last state (the caller asserts which)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = httpx.get(f"{self.url}/v1/videos/{video_id}", headers=headers, timeout=30).json()
+            if job["status"] in ("completed", "failed"):
+                break
+            time.sleep(0.1)
+        return job
+
     def key(self, name: str = "") -> str:
         from cinegen.serve.config import ServeConfig
         from cinegen.serve.store import JobStore

@@ -7,7 +7,6 @@ server's MP4 files must decode to the same frames, and so must the API's frames 
 from __future__ import annotations
 
 import io
-import time
 
 import av
 import httpx
@@ -67,12 +66,7 @@ def _server_frames(server, key, endpoint, form, files, inputs) -> np.ndarray:
     r = httpx.post(server.url + "/v1" + endpoint, data=data, files=up or None, headers=headers, timeout=60)
     assert r.status_code == 200, r.text
     vid = r.json()["id"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{server.url}/v1/videos/{vid}", headers=headers, timeout=30).json()
-        if job["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.1)
+    job = server.finished(vid, headers)
     assert job["status"] == "completed", job
     return _decode(httpx.get(f"{server.url}/v1/videos/{vid}/content", headers=headers, timeout=30).content)
 

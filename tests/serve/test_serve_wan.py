@@ -1,6 +1,5 @@
 """`cinegen serve --model WAN_FOLDER`: the Videos API on a diffusers Wan folder, its defaults read without weights."""
 import io
-import time
 
 import av
 import httpx
@@ -16,12 +15,7 @@ def test_a_wan_folder_serves_videos_with_its_own_defaults(wan_server):
                    data={"prompt": "a red ball bounces", "seconds": "0.5625", "size": "48x32", "steps": "2"})
     assert r.status_code == 200, r.text
     vid = r.json()["id"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        job = httpx.get(f"{wan_server.url}/v1/videos/{vid}", headers=headers, timeout=10).json()
-        if job["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.2)
+    job = wan_server.finished(vid, headers)
     assert job["status"] == "completed", job
     data = httpx.get(f"{wan_server.url}/v1/videos/{vid}/content", headers=headers, timeout=30).content
     with av.open(io.BytesIO(data)) as c:
