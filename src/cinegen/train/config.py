@@ -28,6 +28,8 @@ class TrainConfig:
     warmup: int = 200
     cooldown: int = 0  # final steps over which the lr falls linearly to 0 (warm-up, stable, decay)
     weight_decay: float = 0.01
+    # "adamw", or "muon": Muon for the DiT blocks' weight matrices, AdamW for the rest (train/optim.py)
+    optimizer: str = "adamw"
     grad_clip: float = 1.0
     ema_decay: float = 0.999
     seed: int = 0
@@ -99,6 +101,11 @@ class TrainConfig:
         if not 0.0 < self.redraw_t <= 1.0 or self.redraw_steps < 1:
             raise InputError("redraw_t must be in (0, 1] and redraw_steps >= 1")
         check_level(self.world)
+        if self.optimizer not in ("adamw", "muon"):
+            raise InputError(f"optimizer must be 'adamw' or 'muon', got {self.optimizer!r}")
+        if self.optimizer == "muon" and (self.kind != "dit" or self.parallel == "fsdp"):
+            raise InputError("optimizer=muon is for the DiT (its blocks' matrices) and needs whole matrices: "
+                             "kind=dit, not parallel=fsdp")
         if self.motion_weight < 0:
             raise InputError("motion_weight must be >= 0")
         if self.t_shift < 0:

@@ -1,4 +1,4 @@
-"""One readable training loop for the VAE and the DiT: AdamW, warm-up, EMA, grad clipping,
+"""One readable training loop for the VAE and the DiT: AdamW (or Muon, train/optim.py), warm-up, EMA, grad clipping,
 bf16 autocast on GPU, checkpoints with exact resume, progress bar, loss CSV + PNG.
 
 Exact resume: every random draw of step s comes from generators seeded by (seed, s, sample index),
@@ -26,6 +26,7 @@ from cinegen.dit.repatch import repatch_state
 from cinegen.train import parallel, sharded_ckpt
 from cinegen.train.config import TrainConfig
 from cinegen.train.log import LossLog
+from cinegen.train.optim import make_optimizer
 from cinegen.train.tasks import DiTTask, VAETask, dit_preset, model_folder
 
 
@@ -146,7 +147,7 @@ def train(cfg: TrainConfig, run: str | Path, max_minutes: float | None = None, p
             saved_opt = sharded_ckpt.optimizer_by_name(task.step_module, trainable(), saved_opt)
     net = parallel.parallelize(task.step_module, model, ema, cfg, d, device)
     params = trainable()  # after parallelize: FSDP replaced them by their shards
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+    opt = make_optimizer(cfg, model, params)
     if saved_opt is not None:
         if fsdp:
             sharded_ckpt.load_optimizer_by_name(task.step_module, opt, saved_opt)

@@ -1,0 +1,57 @@
+"""The optimizer of a run: AdamW, or Muon for the DiT blocks' weight matrices with AdamW for the rest.
+
+Muon (torch.optim.Muon) orthogonalises each matrix's momentum by Newton–Schulz iterations; with
+`adjust_lr_fn="match_rms_adamw"` (Moonshot's scaling) its updates have AdamW's RMS, so the run's
+learning rate and weight decay carry over. It is made for the hidden matrices of a transformer; the
+embeddings, the output projection, norms, biases and modulation stay on AdamW, as in the Muon papers.
+"""
+from __future__ import annotations
+
+import torch
+
+from cinegen.train.config import TrainConfig
+
+
+class Optimizers:
+    """Several optimizers stepped as one: the training loop sees one set of param groups (the lr schedule
+    sets each), one step, and one state dict for checkpoints."""
+
+    def __init__(self, *opts: torch.optim.Optimizer):
+        self.opts = opts
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return [g for o in self.opts for g in o.param_groups]
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for o in self.opts:
+            o.zero_grad(set_to_none=set_to_none)
+
+    def step(self) -> None:
+        for o in self.opts:
+            o.step()
+
+    def state_dict(self) -> dict:
+        return {"optimizers": [o.state_dict() for o in self.opts]}
+
+    def load_state_dict(self, state: dict) -> None:
+        for o, s in zip(self.opts, state["optimizers"], strict=True):
+            o.load_state_dict(s)
+
+
+def muon_matrices(model: torch.nn.Module) -> set[int]:
+    """ids of the parameters Muon takes: the 2D weights inside the transformer blocks."""
+    return {id(p) for name, p in model.named_parameters() if name.startswith("blocks.") and p.ndim == 2}
+
+
+def make_optimizer(cfg: TrainConfig, model: torch.nn.Module, params: list[torch.nn.Parameter]):
+    """`params` are what the run trains (the model's, and an auxiliary head's)."""
+    def adamw(ps: list[torch.nn.Parameter]) -> torch.optim.AdamW:
+        return torch.optim.AdamW(ps, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
+
+    if cfg.optimizer == "adamw":
+        return adamw(params)
+    take = muon_matrices(model)
+    muon = torch.optim.Muon([p for p in params if id(p) in take], lr=cfg.lr, weight_decay=cfg.weight_decay,
+                            adjust_lr_fn="match_rms_adamw")
+    return Optimizers(muon, adamw([p for p in params if id(p) not in take]))
