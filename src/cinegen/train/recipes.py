@@ -31,7 +31,8 @@ def ladder_dit(vae_dir: str) -> list[TrainConfig]:
     (plain text-to-video, the object-weighted loss, the motion loss) at the budget that learned L1:
     72,000 samples took motion 0.30 → 0.78 and background 0.09 → 0.66 (session 15). From L2 on the modes'
     conditioning tasks come back after each stage's first half (t2v_first; arm E kept A's text-to-video
-    scores). The L2–L4 budgets are not measured yet. Not yet a shipped recipe."""
+    scores). L2 at 6,000 steps from there took L2 motion 0.13 → 0.45 and kept L1 (session 16); the L3 and
+    L4 budgets are not measured yet. Not yet a shipped recipe."""
     base = dataclasses.replace(default_dit(vae_dir), batch_size=8, fg_weight=16.0, motion_weight=1.0, warmup=100)
     return [
         dataclasses.replace(base, world="L1", steps=9000, cooldown=1200, t2v_first=1.0, warmup=200),
