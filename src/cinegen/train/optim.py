@@ -4,6 +4,8 @@ Muon (torch.optim.Muon) orthogonalises each matrix's momentum by Newton–Schulz
 `adjust_lr_fn="match_rms_adamw"` (Moonshot's scaling) its updates have AdamW's RMS, so the run's
 learning rate and weight decay carry over. It is made for the hidden matrices of a transformer; the
 embeddings, the output projection, norms, biases and modulation stay on AdamW, as in the Muon papers.
+It is for GPUs: torch runs the Newton–Schulz iterations in bf16, which a CPU without bf16 units runs
+hundreds of times slower (23.7 s against AdamW's 0.06 s for one step of the small DiT on 2 cores).
 """
 from __future__ import annotations
 
