@@ -8,7 +8,7 @@ from cinegen.common.checkpoint import load_state
 from cinegen.common.errors import InputError
 from cinegen.pipeline.tiny import make_tiny_checkpoint
 from cinegen.train.config import TrainConfig
-from cinegen.train.optim import Optimizers, make_optimizer, muon_matrices
+from cinegen.train.optim import Muon32, Optimizers, make_optimizer, muon_matrices
 from cinegen.train.recipes import tiny_dit
 from cinegen.train.trainer import train
 
@@ -21,6 +21,7 @@ def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
     opt = make_optimizer(cfg, model, list(model.parameters()))
     muon, adamw = opt.opts
     assert isinstance(opt, Optimizers) and isinstance(muon, torch.optim.Muon) and isinstance(adamw, torch.optim.AdamW)
+    assert type(muon) is Muon32  # CPU parameters: the fp32 Newton–Schulz
     in_muon = {id(p) for g in muon.param_groups for p in g["params"]}
     names = {id(p): n for n, p in model.named_parameters()}
     assert in_muon == muon_matrices(model) and all(names[i].startswith("blocks.") for i in in_muon)
@@ -30,6 +31,28 @@ def test_muon_takes_the_blocks_matrices_and_adamw_the_rest():
     assert len(in_muon) + len(rest) == len(list(model.parameters()))  # each parameter in exactly one
     plain = make_optimizer(dataclasses.replace(cfg, optimizer="adamw"), model, list(model.parameters()))
     assert type(plain) is torch.optim.AdamW
+
+
+@pytest.mark.parametrize("adjust", ["match_rms_adamw", "original"])
+@pytest.mark.parametrize("shape", [(48, 32), (32, 48)])
+def test_muon32_makes_torchs_muon_update_in_fp32(adjust, shape):
+    torch.manual_seed(0)
+    w0 = torch.randn(shape)
+    grads = [torch.randn(shape) for _ in range(3)]
+    ps = {}
+    for cls in (torch.optim.Muon, Muon32):
+        p = torch.nn.Parameter(w0.clone())
+        opt = cls([p], lr=0.02, weight_decay=0.1, adjust_lr_fn=adjust)
+        for g in grads:  # momentum carries across steps
+            p.grad = g.clone()
+            opt.step()
+        ps[cls] = p.detach()
+    ref, ours = ps[torch.optim.Muon] - w0, ps[Muon32] - w0
+    assert ours.norm() > 0.1 * w0.norm() * 0.02  # it moved
+    # torch orthogonalises in bf16 (~3 significant digits); the two updates agree to that precision
+    assert (ours - ref).norm() / ref.norm() < 0.02
+    state = opt.state_dict()["state"][0]["momentum_buffer"]
+    assert torch.allclose(state, grads[2] * 0.05 + grads[1] * 0.05 * 0.95 + grads[0] * 0.05 * 0.95**2, atol=1e-6)
 
 
 def test_muon_settings_are_checked():
