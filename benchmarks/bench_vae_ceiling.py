@@ -15,8 +15,10 @@ the mean frame-to-frame change into the first frame of each group over the mean 
 pooled over clips (ground truth's own ratio, about 1, is printed beside; a decoder that jumps at group
 boundaries reads higher).
 With --world L1..L3 the scenes come from that slice of the world (world/levels.py) and each is scored
-against its long caption, as the level's dev prompts are written.
-Prints a table; writes benchmarks/results/vae_ceiling.json (vae_ceiling_L1.json, … for a slice).
+against its long caption, as the level's dev prompts are written. The shape dimension is also broken
+down by the first object's size class (its diameter in pixels), which says where the decoder loses shape.
+Prints a table; writes benchmarks/results/vae_ceiling.json (vae_ceiling_L1.json, … for a slice;
+_128px for --side 128).
 """
 from __future__ import annotations
 
@@ -55,13 +57,15 @@ def main() -> None:
     ap.add_argument("--fps", type=float, default=8.0)
     ap.add_argument("--world", default="L4", help="world slice L1..L4 (L4: the full world)")
     a = ap.parse_args()
-    results = RESULTS if a.world == "L4" else RESULTS.with_name(f"vae_ceiling_{a.world}.json")
+    suffix = ("" if a.world == "L4" else f"_{a.world}") + ("" if a.side == 64 else f"_{a.side}px")
+    results = RESULTS.with_name(f"vae_ceiling{suffix}.json")
 
     from cinegen.eval.report import DIMENSIONS, evaluate_video, mean_ci
     from cinegen.pipeline import Pipeline
     from cinegen.pipeline.pipeline import frames_to_tensor, tensor_to_frames
     from cinegen.world import make_captions, render
     from cinegen.world.levels import check_level, sample_level_scene
+    from cinegen.world.spec import SIZES
 
     check_level(a.world)
 
@@ -72,6 +76,7 @@ def main() -> None:
     scores = {name: {d: [] for d in DIMENSIONS} for name in ["truth", *vaes]}
     psnr = {name: [] for name in vaes}
     ratio = {name: [] for name in ["truth", *vaes]}
+    shape_by_size = {name: {size: [] for size in SIZES} for name in vaes}
     for i in range(a.n):
         spec = sample_level_scene(SEED0 + i, a.world, duration=a.seconds)
         clip = render(spec, a.side, a.side, a.fps, n_frames=n_frames)
@@ -90,6 +95,8 @@ def main() -> None:
             for d, s in evaluate_video(frames, a.fps, prompt)["scores"].items():
                 if s["value"] is not None:
                     scores[name][d].append(s["value"])
+                    if d == "shape" and name != "truth":
+                        shape_by_size[name][spec.objects[0].size].append(s["value"])
     names = list(vaes)
     label = {"vae": a.model or "shipped", "against": a.against}
     print(f"{a.n} world clips, {a.seconds:g} s at {a.side}x{a.side}, {a.fps:g} fps; latents of {label['vae']}'s encoder")
@@ -116,12 +123,17 @@ def main() -> None:
             cells.append(f"{m:8.3f} [{lo:.3f}, {hi:.3f}]")
         rows.append(row)
         print(f"{d:<12} {np.mean(t):7.3f} " + " ".join(cells) + f" {row['n']:4d}")
+    print("shape by the first object's size: " + "; ".join(
+        f"{size} ({SIZES[size] * a.side:.0f} px) " + " ".join(
+            f"{n} {np.mean(v):.2f} (n {len(v)})" if (v := shape_by_size[n][size]) else f"{n} - (n 0)" for n in names)
+        for size in SIZES))
     results.parent.mkdir(parents=True, exist_ok=True)
     results.write_text(json.dumps({"model": label["vae"], "against": a.against, "world": a.world, "n": a.n,
                                    "seconds": a.seconds,
                                    "side": a.side, "fps": a.fps, "psnr_db": summary["vae"]["psnr_db"],
                                    "truth_boundary_step_ratio": boundary_ratio(ratio["truth"]),
-                                   "vaes": summary, "rows": rows}, indent=1) + "\n")
+                                   "vaes": summary, "rows": rows,
+                                   "shape_by_size": {n: {size: v for size, v in by.items()} for n, by in shape_by_size.items()}}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
