@@ -133,7 +133,7 @@ def main() -> None:
                                    "side": a.side, "fps": a.fps, "psnr_db": summary["vae"]["psnr_db"],
                                    "truth_boundary_step_ratio": boundary_ratio(ratio["truth"]),
                                    "vaes": summary, "rows": rows,
-                                   "shape_by_size": {n: {size: v for size, v in by.items()} for n, by in shape_by_size.items()}}, indent=1) + "\n")
+                                   "shape_by_size": shape_by_size}, indent=1) + "\n")
 
 
 if __name__ == "__main__":
