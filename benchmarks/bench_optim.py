@@ -16,17 +16,8 @@ from pathlib import Path
 import torch
 
 from cinegen.dit import DIT_PRESETS, DiT
-from cinegen.train.optim import Muon32, Optimizers, muon_matrices
-
-
-def make(model: torch.nn.Module, muon_cls: type | None) -> torch.optim.Optimizer | Optimizers:
-    params = list(model.parameters())
-    adamw = lambda ps: torch.optim.AdamW(ps, lr=1e-3, weight_decay=0.01, betas=(0.9, 0.99))  # noqa: E731
-    if muon_cls is None:
-        return adamw(params)
-    take = muon_matrices(model)
-    muon = muon_cls([p for p in params if id(p) in take], lr=1e-3, weight_decay=0.01, adjust_lr_fn="match_rms_adamw")
-    return Optimizers(muon, adamw([p for p in params if id(p) not in take]))
+from cinegen.train.config import TrainConfig
+from cinegen.train.optim import Muon32, make_optimizer, muon_matrices
 
 
 def main() -> None:
@@ -43,10 +34,12 @@ def main() -> None:
     model = DiT(DIT_PRESETS[args.preset]())
     for p in model.parameters():
         p.grad = torch.randn_like(p) * 1e-3
-    cases = {"AdamW": None, "Muon32 (fp32 Newton–Schulz)": Muon32}
+    cases = {"AdamW": ("adamw", None), "Muon32 (fp32 Newton–Schulz)": ("muon", Muon32)}
     if not args.skip_bf16:
-        cases["torch Muon (bf16 Newton–Schulz)"] = torch.optim.Muon
-    opts = {name: make(model, cls) for name, cls in cases.items()}
+        cases["torch Muon (bf16 Newton–Schulz)"] = ("muon", torch.optim.Muon)
+    params = list(model.parameters())
+    opts = {name: make_optimizer(TrainConfig(kind="dit", optimizer=opt), model, params, cls)  # the training settings
+            for name, (opt, cls) in cases.items()}
     best = dict.fromkeys(opts, float("inf"))
     for _ in range(args.repeats + 1):  # the first round warms up and is not counted
         for name, opt in opts.items():

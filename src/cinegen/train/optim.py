@@ -85,15 +85,18 @@ def muon_matrices(model: torch.nn.Module) -> set[int]:
     return {id(p) for name, p in model.named_parameters() if name.startswith("blocks.") and p.ndim == 2}
 
 
-def make_optimizer(cfg: TrainConfig, model: torch.nn.Module, params: list[torch.nn.Parameter]):
-    """`params` are what the run trains (the model's, and an auxiliary head's)."""
+def make_optimizer(cfg: TrainConfig, model: torch.nn.Module, params: list[torch.nn.Parameter],
+                   muon_cls: type[torch.optim.Muon] | None = None):
+    """`params` are what the run trains (the model's, and an auxiliary head's). `muon_cls` is the Muon
+    class for optimizer=muon; by default torch's on a GPU and Muon32 elsewhere."""
     def adamw(ps: list[torch.nn.Parameter]) -> torch.optim.AdamW:
         return torch.optim.AdamW(ps, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.99))
 
     if cfg.optimizer == "adamw":
         return adamw(params)
     take = muon_matrices(model)
-    cls = torch.optim.Muon if any(p.is_cuda for p in params) else Muon32  # bf16 only where it is fast
-    muon = cls([p for p in params if id(p) in take], lr=cfg.lr, weight_decay=cfg.weight_decay,
-               adjust_lr_fn="match_rms_adamw")
+    if muon_cls is None:
+        muon_cls = torch.optim.Muon if any(p.is_cuda for p in params) else Muon32  # bf16 only where it is fast
+    muon = muon_cls([p for p in params if id(p) in take], lr=cfg.lr, weight_decay=cfg.weight_decay,
+                    adjust_lr_fn="match_rms_adamw")
     return Optimizers(muon, adamw([p for p in params if id(p) not in take]))
