@@ -41,13 +41,14 @@ def main() -> None:
     opts = {name: make_optimizer(TrainConfig(kind="dit", optimizer=opt), model, params, cls)  # the training settings
             for name, (opt, cls) in cases.items()}
     best = dict.fromkeys(opts, float("inf"))
-    for _ in range(args.repeats + 1):  # the first round warms up and is not counted
+    for r in range(args.repeats + 1):  # the first round warms up and is not counted
         for name, opt in opts.items():
             t0 = time.perf_counter()
             opt.step()
-            dt = time.perf_counter() - t0
-            best[name] = min(best[name], dt) if _ else best[name]
-    n_muon = sum(p.numel() for p in model.parameters() if id(p) in muon_matrices(model))
+            if r:
+                best[name] = min(best[name], time.perf_counter() - t0)
+    take = muon_matrices(model)
+    n_muon = sum(p.numel() for p in model.parameters() if id(p) in take)
     n_all = sum(p.numel() for p in model.parameters())
     print(f"{args.preset} DiT: {n_all / 1e6:.2f} M parameters, {n_muon / 1e6:.2f} M in Muon's matrices; "
           f"{torch.get_num_threads()} threads, best of {args.repeats}")

@@ -63,9 +63,7 @@ class Muon32(torch.optim.Muon):
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        for g in self.param_groups:
-            if g["adjust_lr_fn"] not in (None, "original", "match_rms_adamw"):
-                raise ValueError(f"unknown adjust_lr_fn {g['adjust_lr_fn']!r}")
+        for g in self.param_groups:  # torch.optim.Muon.__init__ has checked adjust_lr_fn
             for p in g["params"]:
                 if p.grad is None:
                     continue
