@@ -1,4 +1,4 @@
-"""`cinegen eval describe | score | videos` end to end on files written by video_io."""
+"""`cinegen eval describe | score | videos | merge` end to end on files written by video_io."""
 from __future__ import annotations
 
 import json
@@ -49,3 +49,16 @@ def test_videos_writes_report(video, tmp_path):
 def test_missing_video_is_input_error(tmp_path):
     res = CliRunner().invoke(eval_app, ["describe", str(tmp_path / "nope.mp4")])
     assert isinstance(res.exception, InputError)
+
+
+def test_merge_cli_and_its_errors(video, tmp_path):
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("a red ball bouncing\n")
+    for part in ("a", "b"):
+        assert CliRunner().invoke(eval_app, ["videos", str(video.parent), "--prompts", str(prompts),
+                                             "--out", str(tmp_path / part)]).exit_code == 0
+    res = CliRunner().invoke(eval_app, ["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert len(list((tmp_path / "m" / "videos").glob("*.json"))) == 2 * len(list((tmp_path / "a" / "videos").glob("*.json")))
+    res = CliRunner().invoke(eval_app, ["merge", str(tmp_path / "a"), "--out", str(tmp_path / "m")])
+    assert isinstance(res.exception, InputError) and "not empty" in str(res.exception)

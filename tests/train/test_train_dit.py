@@ -212,4 +212,12 @@ def test_every_recipe_builds_valid_configs_with_the_ladder_ending_on_the_whole_w
             dec = decoder_fn("vae", "dit", stages[-1].world)
             assert dec.decoder_only and dec.redraw_from == "dit" and dec.init_from == "vae", name
     ladder = RECIPES["ladder"][1]("vae")
-    assert [s.world for s in ladder] == ["L1", "L2", "L3", "L4"] and ladder[0].t2v_first == 1.0
+    assert [s.world for s in ladder] == ["L1", "L1", "L2", "L3", "L4"] and ladder[0].t2v_first == 1.0
+
+
+def test_stage_folders_name_a_warm_restart_on_the_same_world_apart_and_sort_in_stage_order():
+    from cinegen.cli.train_cmd import stage_folders
+    from cinegen.train.recipes import RECIPES
+
+    names = stage_folders(RECIPES["ladder"][1]("vae"))
+    assert names == ["dit_L1", "dit_L1_2", "dit_L2", "dit_L3", "dit_L4"] and sorted(names) == names

@@ -1,4 +1,4 @@
-"""`cinegen eval`: describe, score, run (generate + score a prompt set), videos (score files), compare (two reports)."""
+"""`cinegen eval`: describe, score, run (generate + score a prompt set, or one shard of it), videos (score files), merge (shards), compare (two reports)."""
 from __future__ import annotations
 
 import json
@@ -55,6 +55,8 @@ def run_cmd(
     seed: int = 0,
     limit: int | None = typer.Option(None, "--limit", help="use N prompts spread evenly over the file"),
     expand: bool = typer.Option(True, "--expand/--no-expand", help="expand short prompts (the default) or not"),
+    shard: str | None = typer.Option(None, "--shard", help="K/N: only the K-th of N equal runs of the prompts, "
+                                     "with their own seeds (run the N side by side, then `eval merge`)"),
 ) -> None:
     """Generate a video per prompt with MODEL and write a report folder to OUT."""
     from cinegen.eval.prompts import load_prompts
@@ -64,17 +66,40 @@ def run_cmd(
     items = load_prompts(prompts)
     if limit:
         items = items[:: max(1, len(items) // limit)][:limit]
+    first, last = _shard_range(shard, len(items))
     pipe = Pipeline.from_pretrained(model)
     results, sheets = [], []
     with Progress() as bar:
-        task = bar.add_task("generating", total=len(items))
-        for i, it in enumerate(items):
+        task = bar.add_task("generating", total=last - first)
+        for i, it in enumerate(items[first:last], start=first):  # seed by place in the whole set
             res = pipe(it.prompt, seconds=it.seconds or seconds, fps=fps, width=width, height=height, steps=steps,
                        guidance=guidance, seed=seed + i, expand=expand, sampler=sampler)
             results.append(evaluate_video(res.frames, res.fps, it.prompt, it.shots))
             sheets.append(res.frames)
             bar.advance(task)
     _print_summary(write_report(out, results, sheets))
+
+
+def _shard_range(shard: str | None, n: int) -> tuple[int, int]:
+    """The prompts [first, last) of shard "K/N" (K from 1): N nearly equal runs in order."""
+    if shard is None:
+        return 0, n
+    try:
+        k, parts = (int(x) for x in shard.split("/"))
+    except ValueError:
+        raise InputError(f"--shard takes K/N (e.g. 1/2), got {shard!r}") from None
+    if not 1 <= k <= parts:
+        raise InputError(f"--shard {shard}: K must be from 1 to N")
+    return (k - 1) * n // parts, k * n // parts
+
+
+@eval_app.command("merge")
+def merge_cmd(parts: list[Path] = typer.Argument(..., metavar="REPORT", help="report folders, in shard order"),
+              out: Path = typer.Option(..., "--out", help="a new folder for the merged report")) -> None:
+    """Merge report folders (the shards of one `eval run --shard K/N`, given in order K = 1..N) into OUT."""
+    from cinegen.eval.report import merge_reports
+
+    _print_summary(merge_reports(out, parts))
 
 
 @eval_app.command("videos")

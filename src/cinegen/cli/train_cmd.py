@@ -54,10 +54,10 @@ def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
         return
     vae_model = out / "vae" / "model"
     stages = dit_fn(str(vae_model))
-    if isinstance(stages, list):  # a ladder: each stage in dit_<world>/, started from the stage before
+    if isinstance(stages, list):  # a ladder: each stage in its own folder, started from the stage before
         prev = None
-        for cfg in stages:
-            run = out / f"dit_{cfg.world}"
+        for cfg, folder in zip(stages, stage_folders(stages)):
+            run = out / folder
             cfg = dataclasses.replace(cfg, init_from=str(prev)) if prev is not None else cfg
             prev = run / "model"
             if stage_done(run, cfg):
@@ -88,6 +88,18 @@ def run_recipe(recipe: str, out: Path, max_minutes: float | None) -> None:
                     save_state(tmp, "vae", load_state(decoder, "vae"))
         res = {**res, "model": str(out / "model")}
     _report(res)
+
+
+def stage_folders(stages: list) -> list[str]:
+    """dit_<world> per stage; a world's later stages (a warm restart on the same level) get _2, _3, ...
+    On a ladder that climbs (a world's stages together, the worlds in level order) the names sort in stage
+    order, which `train package` relies on."""
+    seen: dict[str, int] = {}
+    names = []
+    for cfg in stages:
+        seen[cfg.world] = seen.get(cfg.world, 0) + 1
+        names.append(f"dit_{cfg.world}" + (f"_{seen[cfg.world]}" if seen[cfg.world] > 1 else ""))
+    return names
 
 
 def stage_done(run: Path, cfg) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from cinegen.common.atomic import atomic_path, write_text_atomic
+from cinegen.common.errors import InputError
 from cinegen.eval.describe import describe
 from cinegen.eval.parse import parse
 from cinegen.eval.score import DIMENSIONS, score_description, to_json
@@ -61,6 +62,11 @@ def write_report(out: Path, results: list[dict[str, Any]], sheets: list[np.ndarr
     for i, (r, frames) in enumerate(zip(results, sheets)):
         write_text_atomic(out / "videos" / f"{i:04d}.json", json.dumps(r, indent=1))
         contact_sheet(frames, out / "sheets" / f"{i:04d}.png")
+    return write_summary(out, results)
+
+
+def write_summary(out: Path, results: list[dict[str, Any]]) -> dict[str, Any]:
+    """summary.md, summary.json and dimensions.png of a report folder from its per-video results."""
     summary: dict[str, Any] = {}
     lines = ["| dimension | n | mean | 95% CI | pass rate |", "|---|---|---|---|---|"]
     for dim in DIMENSIONS:
@@ -75,6 +81,31 @@ def write_report(out: Path, results: list[dict[str, Any]], sheets: list[np.ndarr
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=1))
     bar_chart(summary, out / "dimensions.png")
     return summary
+
+
+def merge_reports(out: Path, parts: list[Path]) -> dict[str, Any]:
+    """One report folder from several (the shards of one `eval run --shard`, in order): videos and sheets
+    renumbered in sequence, the summary computed over all of them."""
+    import shutil
+
+    from cinegen.eval.compare import read_report
+
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise InputError(f"{out} exists and is not empty: merge into a new folder")
+    loaded = [(Path(p), read_report(p)) for p in parts]  # reads (and checks) every part before writing
+    (out / "videos").mkdir(parents=True, exist_ok=True)
+    (out / "sheets").mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+    for part, res in loaded:
+        sheets = sorted((part / "sheets").glob("*.png"))
+        for k, r in enumerate(res):
+            i = len(results)
+            write_text_atomic(out / "videos" / f"{i:04d}.json", json.dumps(r, indent=1))
+            if k < len(sheets):
+                shutil.copyfile(sheets[k], out / "sheets" / f"{i:04d}.png")
+            results.append(r)
+    return write_summary(out, results)
 
 
 def bar_chart(summary: dict[str, Any], path: Path) -> None:

@@ -26,19 +26,22 @@ def default_dit(vae_dir: str) -> TrainConfig:
 
 
 def ladder_dit(vae_dir: str) -> list[TrainConfig]:
-    """The DiT climbing the world ladder (world/levels.py, docs/EXPERIMENTS.md): each stage starts from the
-    weights of the one before (`cinegen train --recipe ladder` sets init_from). L1 is arm D of the L1 study
-    (plain text-to-video, the object-weighted loss, the motion loss) at the budget that learned L1:
-    72,000 samples took motion 0.30 → 0.78 and background 0.09 → 0.66 (session 15). From L2 on the modes'
-    conditioning tasks come back after each stage's first half (t2v_first; arm E kept A's text-to-video
-    scores). L2 at 6,000 steps from there took L2 motion 0.13 → 0.45 and kept L1 (session 16); the L3 and
-    L4 budgets are not measured yet. Not yet a shipped recipe."""
+    """The DiT climbing the world ladder (world/levels.py, docs/EXPERIMENTS.md), each stage started from the
+    weights of the one before (`cinegen train --recipe ladder` sets init_from): the chain of runs that was
+    measured, stage for stage (`d_motion`, `d_more`, `l2_rc`, `l3_rc`, `l4_rc`; about 28,000 steps, six hours
+    of one core). L1 is arm D of the L1 study (plain text-to-video, the object-weighted loss, the motion
+    loss), then a warm restart to three times its samples, which learned L1: motion 0.30 → 0.78 and
+    background 0.09 → 0.66 (session 15). From L2 on, the modes' conditioning tasks (clean frames, images,
+    memory frames) come back after each stage's first half (t2v_first). L2 took L2 motion 0.13 → 0.45 and
+    kept L1 (session 16); L3 took L3 motion 0.24 → 0.49 (session 17). L4 was sized to 70 minutes of one
+    core (`--fit-minutes 70`, session 18), not the 18,000 steps first planned."""
     base = dataclasses.replace(default_dit(vae_dir), batch_size=8, fg_weight=16.0, motion_weight=1.0, warmup=100)
     return [
-        dataclasses.replace(base, world="L1", steps=9000, cooldown=1200, t2v_first=1.0, warmup=200),
-        dataclasses.replace(base, world="L2", steps=9000, cooldown=1200, t2v_first=0.5),
-        dataclasses.replace(base, world="L3", steps=12000, cooldown=1600, t2v_first=0.5),
-        dataclasses.replace(base, world="L4", steps=18000, cooldown=2400, t2v_first=0.5),
+        dataclasses.replace(base, world="L1", steps=3000, cooldown=600, t2v_first=1.0, warmup=200),
+        dataclasses.replace(base, world="L1", steps=6000, cooldown=1200, t2v_first=1.0),
+        dataclasses.replace(base, world="L2", steps=6000, cooldown=1200, t2v_first=0.5),
+        dataclasses.replace(base, world="L3", steps=8000, cooldown=1600, t2v_first=0.5),
+        dataclasses.replace(base, world="L4", steps=5103, cooldown=680, t2v_first=0.5),
     ]
 
 
