@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from cinegen.cli.eval_cmd import eval_app
 from cinegen.common.errors import InputError
+from cinegen.eval.compare import read_report
 from cinegen.common.video_io import write_video
 from cinegen.world.render import render
 from cinegen.world.spec import BackgroundSpec, ObjectSpec, SceneSpec
@@ -62,3 +63,16 @@ def test_merge_cli_and_its_errors(video, tmp_path):
     assert len(list((tmp_path / "m" / "videos").glob("*.json"))) == 2 * len(list((tmp_path / "a" / "videos").glob("*.json")))
     res = CliRunner().invoke(eval_app, ["merge", str(tmp_path / "a"), "--out", str(tmp_path / "m")])
     assert isinstance(res.exception, InputError) and "not empty" in str(res.exception)
+
+
+def test_shards_merged_equal_the_whole_run(tiny_model, tmp_path):
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("a red ball\na blue square moves left\na green star grows\n")
+    base = ["run", "--model", str(tiny_model), "--prompts", str(prompts), "--seconds", "1"]
+    for args, out in ([[], "whole"], [["--shard", "1/2"], "s1"], [["--shard", "2/2"], "s2"]):
+        res = CliRunner().invoke(eval_app, base + args + ["--out", str(tmp_path / out)])
+        assert res.exit_code == 0, res.output
+    assert len(list((tmp_path / "s1" / "videos").glob("*.json"))) == 1  # [0, 1) of 3, then [1, 3)
+    assert CliRunner().invoke(eval_app, ["merge", str(tmp_path / "s1"), str(tmp_path / "s2"),
+                                         "--out", str(tmp_path / "m")]).exit_code == 0
+    assert read_report(tmp_path / "m") == read_report(tmp_path / "whole")  # same videos: same seeds
