@@ -65,5 +65,9 @@ def test_shipped_card_is_what_the_generator_writes(tmp_path):
     for f in SHIPPED.iterdir():
         if f.suffix in (".json", ".safetensors", ".png"):
             shutil.copy(f, model / f.name)
-    write_model_card(model, tmp_path / "no-vae-run", [tmp_path / "no-dit-run"], previous=card)
+    # as many stage runs as the card has stage rows (a ladder has several, and a decoder fine-tune)
+    stages = [tmp_path / f"no-dit-run-{i}" for i, line in enumerate(card.splitlines())
+              if line.startswith(("| DiT |", "| DiT stage "))]
+    decoder = tmp_path / "no-decoder-run" if "| VAE decoder for the DiT's latents |" in card else None
+    write_model_card(model, tmp_path / "no-vae-run", stages, previous=card, decoder_run=decoder)
     assert (model / "MODEL_CARD.md").read_text() == card

@@ -183,7 +183,13 @@ def write_model_card(model: Path, vae_run: Path, dit_runs: list[Path], eval_md: 
         else:
             raise CheckpointError(f"no training log for the {label} stage in {run}, nor a row in the previous card")
     if decoder_run is not None:
-        rows.append(_decoder_row(_run_summary(decoder_run)))
+        summary, label = _run_summary(decoder_run), "VAE decoder for the DiT's latents"
+        if summary["steps"]:
+            rows.append(_decoder_row(summary))
+        elif label in old_rows:
+            rows.append(old_rows[label])
+        else:
+            raise CheckpointError(f"no training log for the decoder in {decoder_run}, nor a row in the previous card")
     table = "\n".join(rows)
 
     evaluation, pictures = _split_pictures(eval_md)
