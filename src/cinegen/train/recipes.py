@@ -28,8 +28,8 @@ def default_dit(vae_dir: str) -> TrainConfig:
 def ladder_dit(vae_dir: str) -> list[TrainConfig]:
     """The DiT climbing the world ladder (world/levels.py, docs/EXPERIMENTS.md), each stage started from the
     weights of the one before (`cinegen train --recipe ladder` sets init_from): the chain of runs that was
-    measured, stage for stage (`d_motion`, `d_more`, `l2_rc`, `l3_rc`, `l4_rc`; about 28,000 steps, six hours
-    of one core). L1 is arm D of the L1 study (plain text-to-video, the object-weighted loss, the motion
+    measured, stage for stage (`d_motion`, `d_more`, `l2_rc`, `l3_rc`, `l4_rc`; 28,103 steps, 7.3 hours of
+    one core beside other jobs). L1 is arm D of the L1 study (plain text-to-video, the object-weighted loss, the motion
     loss), then a warm restart to three times its samples, which learned L1: motion 0.30 → 0.78 and
     background 0.09 → 0.66 (session 15). From L2 on, the modes' conditioning tasks (clean frames, images,
     memory frames) come back after each stage's first half (t2v_first). L2 took L2 motion 0.13 → 0.45 and
@@ -47,9 +47,10 @@ def ladder_dit(vae_dir: str) -> list[TrainConfig]:
 
 def redraw_decoder(vae_dir: str, dit_dir: str, world: str) -> TrainConfig:
     """The decoder fine-tuned on the final DiT's own latents (train/redraw.py): the encoder, and so the DiT's
-    latent space, stay. On L1 it gave background +0.27 to +0.30 and count +0.11 (session 15, `j_rd`)."""
+    latent space, stay. On L1 it gave background +0.27 to +0.30 and count +0.11 (session 15, `j_rd`). 280 steps
+    is what 25 minutes of one core gave `l4_rc_dec` (session 18; 400 planned)."""
     return dataclasses.replace(default_vae(), init_from=vae_dir, decoder_only=True, redraw_from=dit_dir,
-                               world=world, n_frames=17, steps=400, lr=3e-4, warmup=50, cooldown=150, redraw_t=0.8,
+                               world=world, n_frames=17, steps=280, lr=3e-4, warmup=50, cooldown=105, redraw_t=0.8,
                                ckpt_every=100)
 
 
