@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 from cinegen.cli.eval_cmd import eval_app
 from cinegen.common.errors import InputError
-from cinegen.eval.compare import read_report
 from cinegen.common.video_io import write_video
+from cinegen.eval.compare import read_report
 from cinegen.world.render import render
 from cinegen.world.spec import BackgroundSpec, ObjectSpec, SceneSpec
 
@@ -60,7 +60,8 @@ def test_merge_cli_and_its_errors(video, tmp_path):
                                              "--out", str(tmp_path / part)]).exit_code == 0
     res = CliRunner().invoke(eval_app, ["merge", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
-    assert len(list((tmp_path / "m" / "videos").glob("*.json"))) == 2 * len(list((tmp_path / "a" / "videos").glob("*.json")))
+    n_a = len(list((tmp_path / "a" / "videos").glob("*.json")))
+    assert len(list((tmp_path / "m" / "videos").glob("*.json"))) == 2 * n_a
     res = CliRunner().invoke(eval_app, ["merge", str(tmp_path / "a"), "--out", str(tmp_path / "m")])
     assert isinstance(res.exception, InputError) and "not empty" in str(res.exception)
 

@@ -1,4 +1,5 @@
-"""`cinegen eval`: describe, score, run (generate + score a prompt set, or one shard of it), videos (score files), merge (shards), compare (two reports)."""
+"""`cinegen eval`: describe, score, run (generate + score a prompt set, or one shard of it), videos (score files),
+merge (shards of one run), compare (two reports)."""
 from __future__ import annotations
 
 import json
