@@ -36,6 +36,8 @@ SECTIONS = (
     "Training and reproduction",
     "License and provenance",
 )
+DECODER = "VAE decoder for the DiT's latents"  # the training table's label of the decoder fine-tune
+
 # Sections no run log can write: carried over from the previous card while the weights stay the same.
 MEASURED = ("Evaluation", "Speed", "Examples", "Limitations and known failure modes")
 
@@ -108,7 +110,7 @@ def _dit_row(label: str, dit: dict) -> str:
 
 def _decoder_row(dec: dict) -> str:
     keys = ("batch_size", "lr", "n_frames", "world", "redraw_t", "redraw_steps", "redraw_guidance")
-    return (f"| VAE decoder for the DiT's latents | {dec['steps']} | {dec['final_loss']:.4f} | "
+    return (f"| {DECODER} | {dec['steps']} | {dec['final_loss']:.4f} | "
             f"{dec['wall_minutes']:.1f} min | `{json.dumps({k: dec['config'].get(k) for k in keys})}` |")
 
 
@@ -173,23 +175,17 @@ def write_model_card(model: Path, vae_run: Path, dit_runs: list[Path], eval_md: 
     same_weights = bool(digests) and old_digests == digests
 
     labels = ["DiT"] + [f"DiT stage {i + 2}" for i in range(len(dit_runs) - 1)]
+    stages = [("VAE", vae_run)] + list(zip(labels, dit_runs)) + ([(DECODER, decoder_run)] if decoder_run else [])
     rows = []
-    for label, run in [("VAE", vae_run)] + list(zip(labels, dit_runs)):
+    for label, run in stages:
         summary = _run_summary(run)
         if summary["steps"]:
-            rows.append(_vae_row(summary) if label == "VAE" else _dit_row(label, summary))
+            rows.append(_vae_row(summary) if label == "VAE" else _decoder_row(summary) if label == DECODER
+                        else _dit_row(label, summary))
         elif label in old_rows:
             rows.append(old_rows[label])
         else:
             raise CheckpointError(f"no training log for the {label} stage in {run}, nor a row in the previous card")
-    if decoder_run is not None:
-        summary, label = _run_summary(decoder_run), "VAE decoder for the DiT's latents"
-        if summary["steps"]:
-            rows.append(_decoder_row(summary))
-        elif label in old_rows:
-            rows.append(old_rows[label])
-        else:
-            raise CheckpointError(f"no training log for the decoder in {decoder_run}, nor a row in the previous card")
     table = "\n".join(rows)
 
     evaluation, pictures = _split_pictures(eval_md)
