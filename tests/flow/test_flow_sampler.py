@@ -5,6 +5,7 @@ from diffusers import FlowMatchEulerDiscreteScheduler
 
 from cinegen.common.errors import InputError
 from cinegen.flow import add_noise, cfg_velocity, sample_euler, sample_flowedit, time_grid
+from cinegen.flow.guidance import project_guidance
 
 
 def test_constant_velocity_integrates_exactly():
@@ -95,6 +96,39 @@ def test_cfg_scale_one_is_conditional_and_guidance_formula():
     assert torch.allclose(inside, guided, atol=1e-6)
     with pytest.raises(InputError):
         cfg_velocity(model, text, mask, neg, None, 5.0, interval=(0.8, 0.2))
+
+
+def test_projected_guidance_removes_only_the_part_along_each_frames_clean_estimate():
+    g = torch.Generator().manual_seed(5)
+    x, v, dv = (torch.randn(2, 3, 4, 5, 5, generator=g) for _ in range(3))
+    t = torch.rand(2, 4, generator=g)
+    x0 = x - t[:, None, :, None, None] * v
+    dot = lambda a, b: (a * b).sum(dim=(1, 3, 4))  # noqa: E731  (B, T): per sample and frame
+    kept = project_guidance(dv, x, t, v, parallel=0.0)
+    assert dot(kept, x0).abs().max() < 1e-4, "nothing left along x0, frame by frame"
+    assert torch.allclose(kept - dv, (dot(kept - dv, x0) / dot(x0, x0))[:, None, :, None, None] * x0, atol=1e-5)
+    assert torch.allclose(project_guidance(dv, x, t, v, parallel=1.0), dv, atol=1e-6)
+    half = project_guidance(dv, x, t, v, parallel=0.5)
+    assert torch.allclose(half, (kept + dv) / 2, atol=1e-5)
+    # a guidance along x0 alone (a pure change of contrast/colour scale) is removed whole
+    assert project_guidance(3.0 * x0, x, t, v, parallel=0.0).abs().max() < 1e-4
+
+
+def test_cfg_with_projection_is_the_conditional_plus_the_projected_difference():
+    g = torch.Generator().manual_seed(6)
+    wc, wn = torch.randn(4, generator=g), torch.randn(4, generator=g)
+
+    def model(x, t, text, mask):  # text[:, 0] picks the conditional or the negative weight
+        return x * text[:, 0, 0, None, None, None, None] + t[:, None, :, None, None]
+
+    x, t = torch.randn(1, 3, 2, 3, 3, generator=g), torch.rand(1, 2, generator=g)
+    text, neg = torch.full((1, 1, 4), 0.5), torch.full((1, 1, 4), -1.0)
+    v_c, v_n = model(x, t, text, None), model(x, t, neg, None)
+    apg = cfg_velocity(model, text, None, neg, None, 4.0, parallel=0.0)(x, t)
+    assert torch.allclose(apg, v_c + 3.0 * project_guidance(v_c - v_n, x, t, v_c, 0.0), atol=1e-5)
+    assert not torch.allclose(apg, v_n + 4.0 * (v_c - v_n), atol=1e-3)
+    with pytest.raises(InputError):
+        cfg_velocity(model, text, None, neg, None, 4.0, parallel=1.5)
 
 
 def _point_mass(y: torch.Tensor):

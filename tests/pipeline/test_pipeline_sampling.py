@@ -45,7 +45,15 @@ def test_bad_shift_scale_is_a_checkpoint_error(pipe):
 
 
 def test_guidance_interval_comes_from_the_checkpoint(pipe):
-    assert pipe.guidance_interval == (0.0, 1.0)
+    assert pipe.sampling.guidance_interval == (0.0, 1.0)
     late = _with_sampling(pipe, guidance_interval=[0.9, 1.0])  # guided only at the highest noise
-    assert late.guidance_interval == (0.9, 1.0)
+    assert late.sampling.guidance_interval == (0.9, 1.0)
     assert not torch.equal(_latents(pipe), _latents(late))
+
+
+def test_guidance_parallel_comes_from_the_checkpoint(pipe):
+    assert pipe.sampling.guidance_parallel == 1.0  # plain CFG unless the checkpoint asks
+    assert torch.equal(_latents(pipe), _latents(_with_sampling(pipe, guidance_parallel=1.0)))
+    assert not torch.equal(_latents(pipe), _latents(_with_sampling(pipe, guidance_parallel=0.0)))
+    with pytest.raises(CheckpointError, match="guidance_parallel"):
+        _with_sampling(pipe, guidance_parallel=1.5)

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from cinegen.common.errors import InputError
-from cinegen.flow.objective import ModelFn
+from cinegen.flow.objective import ModelFn, _frame_t
 
 # v = model(x, t, text, text_mask): the DiT's call contract; flow/ never imports the model itself.
 TextModel = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -33,6 +33,7 @@ def cfg_velocity(
     neg_mask: torch.Tensor | None,
     scale: float,
     interval: tuple[float, float] = (0.0, 1.0),
+    parallel: float = 1.0,
 ) -> ModelFn:
     """model_fn(x, t) = v_neg + scale·(v_text − v_neg), both halves in one batched model call.
 
@@ -40,10 +41,16 @@ def cfg_velocity(
     prompt for plain CFG). Scale 1 gives the conditional velocity. Guidance applies only while
     the noisiest frame's t lies in `interval` (Kynkäänniemi et al. 2024, "Applying guidance in a
     limited interval"); outside it one conditional call is made, half the cost of a guided step.
+
+    parallel < 1 is adaptive projected guidance (APG; Sadat et al. 2025, "Eliminating oversaturation and
+    artifacts of high guidance scales"): the guidance's part along each frame's conditional clean estimate,
+    which shifts whole colours, is weighted by `parallel` (their η), the rest kept (`project_guidance`).
     """
     lo, hi = interval
     if not 0.0 <= lo <= hi <= 1.0:
         raise InputError(f"guidance interval must satisfy 0 <= lo <= hi <= 1, got {interval}")
+    if not 0.0 <= parallel <= 1.0:
+        raise InputError(f"guidance parallel weight must be in [0, 1], got {parallel}")
     batch = text.shape[0]
     length = max(text.shape[1], neg_text.shape[1])
     pos, pos_mask = _pad(text, mask, length, batch)
@@ -57,6 +64,22 @@ def cfg_velocity(
             return model(x, t, pos, pos_mask)
         v = model(torch.cat([x, x]), torch.cat([t, t]), both, both_mask)  # (2B, C, T, H, W)
         v_text, v_neg = v.chunk(2)
-        return v_neg + scale * (v_text - v_neg)
+        if parallel == 1.0:
+            return v_neg + scale * (v_text - v_neg)
+        return v_text + (scale - 1.0) * project_guidance(v_text - v_neg, x, t, v_text, parallel)
 
     return model_fn
+
+
+def project_guidance(dv: torch.Tensor, x: torch.Tensor, t: torch.Tensor, v: torch.Tensor,
+                     parallel: float) -> torch.Tensor:
+    """dv with its component along the clean estimate x0 = x − t·v weighted by `parallel`, per sample and frame.
+
+    dv, x, v (B, C, T, H, W); t (B,) or (B, T). APG projects in the clean-estimate space; there the guidance
+    is −t·dv, a per-frame scalar times dv, so projecting dv itself gives the same split without dividing by t.
+    """
+    x0 = x - _frame_t(t, x) * v
+    dims = (1, 3, 4)  # each frame of each sample: frames of one window sit at different t
+    x0, d = x0.float(), dv.float()
+    along = (d * x0).sum(dim=dims, keepdim=True) / x0.pow(2).sum(dim=dims, keepdim=True).clamp(min=1e-12) * x0
+    return (d - (1.0 - parallel) * along).to(dv.dtype)

@@ -21,7 +21,6 @@ import torch
 
 from cinegen.common.errors import InputError
 from cinegen.common.seed import generator
-from cinegen.flow import cfg_velocity
 from cinegen.pipeline.inputs import fit_video
 from cinegen.pipeline.limits import EDIT_METHODS, context_frames, edit_strength
 from cinegen.pipeline.pipeline import Condition, GenerationResult, Pipeline
@@ -207,8 +206,7 @@ def loop(pipe: Pipeline, prompt: str, seconds: float = 2.0, expand: bool = True,
     c, _, h, w = pipe.latent_shape(req, 1)
     emb, mask, neg, neg_mask = pipe.text_states(text, req.negative_prompt)
     j = len(offsets)
-    guided = cfg_velocity(pipe.model, emb.expand(j, -1, -1), mask.expand(j, -1), neg, neg_mask, req.guidance,
-                          pipe.guidance_interval)
+    guided = pipe.guided(pipe.model, emb.expand(j, -1, -1), mask.expand(j, -1), neg, neg_mask, req.guidance)
     noise = torch.randn((1, c, j + n_groups, h, w), generator=generator(req.seed)).to(pipe.device)
     n_tokens = (1 + width) * (h // pipe.dit.cfg.patch_size[1]) * (w // pipe.dit.cfg.patch_size[2])
     grid, times = pipe.time_grid(req, n_tokens)

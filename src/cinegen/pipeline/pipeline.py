@@ -257,10 +257,12 @@ class Pipeline:
         self._timed("text", t0)
         return tuple(t.to(self.device) for t in (emb, mask, neg, neg_mask))
 
-    @property
-    def guidance_interval(self) -> tuple[float, float]:
-        """Noise levels t where guidance applies (the checkpoint's choice; outside it, half-cost steps)."""
-        return self.sampling.guidance_interval
+    def guided(self, model: Callable, text: torch.Tensor, mask: torch.Tensor, neg: torch.Tensor,
+               neg_mask: torch.Tensor, scale: float) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+        """model_fn(x, t) under classifier-free guidance as the checkpoint wants it: its guidance interval
+        (outside it, half-cost steps) and its weight on the guidance's part along the clean estimate (APG)."""
+        return cfg_velocity(model, text, mask, neg, neg_mask, scale, self.sampling.guidance_interval,
+                            self.sampling.guidance_parallel)
 
     def sampling_shift(self, n_tokens: int) -> float:
         """The time shift of the sampling grid: the training one for this many tokens, times the checkpoint's
@@ -342,7 +344,7 @@ class Pipeline:
         cond = cond or Condition()
         c, n, h, w = self.latent_shape(req, n_latent)
         states = self.text_states(text, req.negative_prompt)
-        model_fn = cfg_velocity(self.model, *states, req.guidance, self.guidance_interval)
+        model_fn = self.guided(self.model, *states, req.guidance)
         noise = torch.randn((c, n, h, w), generator=generator(req.seed)).to(self.device)
         known = torch.zeros(n, dtype=torch.bool)
         z = torch.zeros((c, n, h, w), device=self.device)
@@ -353,7 +355,7 @@ class Pipeline:
         if flowedit:
             src_states = self.text_states(cond.source_text, req.negative_prompt)
             src_guidance = req.guidance if cond.source_guidance is None else cond.source_guidance
-            src_fn = cfg_velocity(self.model, *src_states, src_guidance, self.guidance_interval)
+            src_fn = self.guided(self.model, *src_states, src_guidance)
             start = cond.start.to(self.device)
         size, context = self.window
         windows = plan_conditioned(known.tolist(), size, context)
@@ -418,7 +420,7 @@ class Pipeline:
         model = lambda xx, tt, txt, m: self.model(xx, tt, txt, m, frame_pos=pos)  # noqa: E731
         ones = torch.ones((1, 1), dtype=torch.bool, device=mask.device)
         return (torch.cat([first, x], dim=2), torch.cat([first, given], dim=2), torch.cat([ones, mask], dim=1),
-                cfg_velocity(model, *states, guidance, self.guidance_interval))
+                self.guided(model, *states, guidance))
 
     def frames_stream(
         self,

@@ -26,6 +26,9 @@ class SamplingConfig:
     guidance: float = 4.0
     # noise levels t where guidance applies; outside it, steps cost one forward pass instead of two
     guidance_interval: tuple[float, float] = (0.0, 1.0)
+    # weight of the guidance's part along the clean estimate: 1 plain CFG; 0 adaptive projected guidance
+    # (flow/guidance.py), which keeps guidance from shifting whole colours
+    guidance_parallel: float = 1.0
     # × the training time shift: > 1 spends more of the steps at high noise, where the layout is decided
     shift_scale: float = 1.0
     window: int = 5  # latent frames per window (the trained clip length)
@@ -44,6 +47,7 @@ class SamplingConfig:
             ("width", self.width > 0), ("height", self.height > 0), ("fps", self.fps > 0),
             ("seconds", self.seconds > 0), ("steps", self.steps > 0), ("guidance", self.guidance >= 0),
             ("guidance_interval", 0 <= self.guidance_interval[0] <= self.guidance_interval[1] <= 1),
+            ("guidance_parallel", 0 <= self.guidance_parallel <= 1),
             ("shift_scale", self.shift_scale > 0), ("window", self.window >= 1),
             ("context", 0 <= self.context < self.window), ("sampler", self.sampler in SAMPLERS),
             ("flow_shift", self.flow_shift is None or self.flow_shift > 0),

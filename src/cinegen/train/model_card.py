@@ -50,6 +50,7 @@ _SAMPLING = {
     "steps": "sampling steps",
     "guidance": "classifier-free guidance scale",
     "guidance_interval": "noise levels t where guidance applies",
+    "guidance_parallel": "weight of the guidance along the clean estimate (1: CFG, 0: APG)",
     "shift_scale": "× the training time shift",
     "window": "latent frames per window",
     "context": "clean latent frames carried from one window to the next",
