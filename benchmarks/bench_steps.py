@@ -50,7 +50,7 @@ def main() -> None:
                 if s["value"] is not None:
                     scores[d].append(s["value"])
         row = {"sampler": sampler, "steps": steps, "seconds_per_video": (time.perf_counter() - t0) / len(items), "n": len(items),
-               "guidance": a.guidance or pipe.sampling.guidance, "interval": list(pipe.guidance_interval)}
+               "guidance": a.guidance or pipe.sampling.guidance, "interval": list(pipe.sampling.guidance_interval)}
         row.update({d: float(np.mean(v)) if v else None for d, v in scores.items()})
         row["key_mean"] = float(np.mean([row[d] for d in KEY_DIMS if row[d] is not None]))
         rows.append(row)

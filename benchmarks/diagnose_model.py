@@ -46,7 +46,7 @@ def clip_latents(pipe, world: str, index: int, n_frames: int):
 
 @torch.no_grad()
 def rows_for(pipe, z0: torch.Tensor, caption: str, steps: int, seed: int) -> list[torch.Tensor]:
-    from cinegen.flow import cfg_velocity, sample_euler, time_grid
+    from cinegen.flow import sample_euler, time_grid
     from cinegen.flow.objective import add_noise
 
     emb, mask, neg, neg_mask = pipe.text_states(caption, "")
@@ -55,12 +55,11 @@ def rows_for(pipe, z0: torch.Tensor, caption: str, steps: int, seed: int) -> lis
     shift = pipe.sampling_shift(n_tokens)
     noise = torch.randn(z0.shape, generator=torch.Generator().manual_seed(seed)).to(z0)
     out = [z0]
-    interval = pipe.guidance_interval  # as the model samples: a checkpoint may guide only part of the way
-    for t0 in (0.5, 0.8):
-        fn = cfg_velocity(pipe.dit, emb, mask, neg, neg_mask, 4.0, interval)
+    for t0 in (0.5, 0.8):  # guided as the model samples (a checkpoint may guide only part of the way)
+        fn = pipe.guided(pipe.dit, emb, mask, neg, neg_mask, 4.0)
         out.append(sample_euler(fn, add_noise(z0, noise, torch.tensor([t0])), time_grid(steps, shift, t_start=t0)))
     for g in (1.0, 4.0, 8.0):
-        fn = cfg_velocity(pipe.dit, emb, mask, neg, neg_mask, g, interval)
+        fn = pipe.guided(pipe.dit, emb, mask, neg, neg_mask, g)
         out.append(sample_euler(fn, noise.clone(), time_grid(steps, shift)))
     t = torch.full((1, z0.shape[2]), 0.9)
     xt = add_noise(z0, noise, t)
