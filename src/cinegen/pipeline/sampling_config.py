@@ -27,7 +27,7 @@ class SamplingConfig:
     # noise levels t where guidance applies; outside it, steps cost one forward pass instead of two
     guidance_interval: tuple[float, float] = (0.0, 1.0)
     # weight of the guidance's part along the clean estimate: 1 plain CFG; 0 adaptive projected guidance
-    # (flow/guidance.py), which keeps guidance from shifting whole colours
+    # (APG, flow/guidance.py), meant for models that oversaturate at high guidance
     guidance_parallel: float = 1.0
     # × the training time shift: > 1 spends more of the steps at high noise, where the layout is decided
     shift_scale: float = 1.0
