@@ -116,7 +116,6 @@ def test_projected_guidance_removes_only_the_part_along_each_frames_clean_estima
 
 def test_cfg_with_projection_is_the_conditional_plus_the_projected_difference():
     g = torch.Generator().manual_seed(6)
-    wc, wn = torch.randn(4, generator=g), torch.randn(4, generator=g)
 
     def model(x, t, text, mask):  # text[:, 0] picks the conditional or the negative weight
         return x * text[:, 0, 0, None, None, None, None] + t[:, None, :, None, None]

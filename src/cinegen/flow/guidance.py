@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from cinegen.common.errors import InputError
-from cinegen.flow.objective import ModelFn, _frame_t
+from cinegen.flow.objective import ModelFn, clean_estimate
 
 # v = model(x, t, text, text_mask): the DiT's call contract; flow/ never imports the model itself.
 TextModel = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -78,8 +78,7 @@ def project_guidance(dv: torch.Tensor, x: torch.Tensor, t: torch.Tensor, v: torc
     dv, x, v (B, C, T, H, W); t (B,) or (B, T). APG projects in the clean-estimate space; there the guidance
     is −t·dv, a per-frame scalar times dv, so projecting dv itself gives the same split without dividing by t.
     """
-    x0 = x - _frame_t(t, x) * v
     dims = (1, 3, 4)  # each frame of each sample: frames of one window sit at different t
-    x0, d = x0.float(), dv.float()
+    x0, d = clean_estimate(x, t, v).float(), dv.float()
     along = (d * x0).sum(dim=dims, keepdim=True) / x0.pow(2).sum(dim=dims, keepdim=True).clamp(min=1e-12) * x0
     return (d - (1.0 - parallel) * along).to(dv.dtype)

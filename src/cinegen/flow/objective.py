@@ -41,6 +41,11 @@ def add_noise(x0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor) -> torch.T
     return (1 - tt) * x0 + tt * noise
 
 
+def clean_estimate(x: torch.Tensor, t: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The clean latents a velocity v at x_t points to: x0 = x_t − t·v, with t (B,) or per frame (B, T)."""
+    return x - _frame_t(t, x) * v
+
+
 def velocity_target(x0: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """The velocity the model learns: d x_t / dt = noise − x0."""
     return noise - x0
